@@ -1,0 +1,36 @@
+# The two commands of the README are `make demo` and `make test`; everything else supports them.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: bootstrap demo test unit lint testbed-up testbed-down testbed-status
+
+## Install everything (Debian packages, virtualenv, test bed binaries); fast when warm.
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+## Bring up the local stack, run the operator on it, and print what it synced.
+demo: bootstrap
+	@$(PY) -m tests.testbed.demo
+
+## The whole suite: lint, types, layer contracts, then every test against the real test bed.
+test: bootstrap lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Only the fast tests that need no test bed component.
+unit: bootstrap
+	$(PY) -m pytest -m unit $(PYTEST_ARGS)
+
+lint:
+	$(VENV)/bin/ruff check secretsync tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+testbed-up: bootstrap
+	@$(PY) -m tests.testbed up
+
+testbed-down:
+	@$(PY) -m tests.testbed down
+
+testbed-status:
+	@$(PY) -m tests.testbed status

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Install everything the project needs on a fresh machine: Debian packages, a virtualenv with
+# the package and its test/dev extras, and the test bed's binaries (built with Go, cached per
+# user and keyed by version). Every step is skipped when it is already done, so a warm run
+# costs seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+
+step() {
+  local name=$1; shift
+  local started=$SECONDS
+  echo "==> $name"
+  "$@"
+  echo "==> $name: $((SECONDS - started))s"
+}
+
+apt_packages() {
+  # git serves and clones the test bed's repositories; the rest are usually present already.
+  local missing=()
+  for cmd_pkg in git:git curl:curl make:make; do
+    command -v "${cmd_pkg%%:*}" >/dev/null || missing+=("${cmd_pkg#*:}")
+  done
+  if ((${#missing[@]})); then
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+    else
+      sudo apt-get update -qq && sudo apt-get install -y -qq "${missing[@]}"
+    fi
+  fi
+  if ! command -v go >/dev/null; then
+    echo "Go 1.26 or newer is required to build the test bed (https://go.dev/doc/install)" >&2
+    exit 1
+  fi
+}
+
+python_env() {
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  # Reinstall only when pyproject.toml changed since the last install.
+  local stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+  if [ ! -e "$stamp" ]; then
+    "$VENV/bin/pip" install -q --upgrade pip
+    "$VENV/bin/pip" install -q -e '.[dev]'
+    rm -f "$VENV"/.installed-* && touch "$stamp"
+  fi
+}
+
+step "system packages" apt_packages
+step "python environment ($VENV)" python_env
+step "test bed binaries" "$VENV/bin/python" -m tests.testbed build

@@ -1,0 +1,72 @@
+"""The one error hierarchy of secretsync, grouped by what happens next.
+
+    SecretSyncError
+    ├── ConfigError        the user must edit the spec or the file; retrying will not help
+    │   └── TemplateError  a target.template failed to parse or execute
+    ├── AccessDenied       permanent until someone changes permissions
+    ├── NotFound           the remote key is absent; drives deletionPolicy
+    ├── Retryable          try again with backoff
+    │   ├── Unavailable    the source did not answer, or answered 5xx
+    │   └── Throttled      the source asked us to slow down
+    └── DecryptionError    permanent; the last good Secret is kept
+
+Adapters translate their client library's exceptions into these in one place, chained with
+``from exc``. Only secretsync.operator maps them onto kopf's temporary and permanent errors.
+Messages must already be redacted (see secretsync.redact) when an error is raised.
+"""
+
+from __future__ import annotations
+
+
+class SecretSyncError(Exception):
+    """Base of every error secretsync raises on purpose."""
+
+
+class ConfigError(SecretSyncError):
+    """The spec or file is wrong; the message names the field and what to change."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class TemplateError(ConfigError):
+    """A template failed to parse or execute.
+
+    The message names the template key and the line:column in its text, plus what went wrong in
+    terms of the template's own source (never a rendered value: the data are secrets).
+    """
+
+    def __init__(self, message: str, *, key: str = "", line: int = 0, column: int = 0) -> None:
+        self.key = key
+        self.line = line
+        self.column = column
+        self.reason = message
+        where = f"template {key!r}" if key else "template"
+        if line:
+            where += f" at {line}:{column}"
+        super().__init__(f"{where}: {message}")
+
+
+class AccessDenied(SecretSyncError):
+    """The source refused our identity; permanent until permissions change."""
+
+
+class NotFound(SecretSyncError):
+    """The remote key or file does not exist."""
+
+
+class Retryable(SecretSyncError):
+    """A transient failure; the caller retries with capped, jittered backoff."""
+
+
+class Unavailable(Retryable):
+    """The source could not be reached or failed on its side."""
+
+
+class Throttled(Retryable):
+    """The source rate-limited us."""
+
+
+class DecryptionError(SecretSyncError):
+    """Ciphertext, key or MAC did not verify; no partial plaintext is ever returned."""

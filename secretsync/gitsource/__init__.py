@@ -1,0 +1,1 @@
+"""gitsource layer (see DESIGN.md §2)."""

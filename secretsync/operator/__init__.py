@@ -1,0 +1,1 @@
+"""operator layer (see DESIGN.md §2)."""

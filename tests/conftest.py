@@ -1,0 +1,142 @@
+"""Fixtures for the real test bed (see tests/testbed/).
+
+A test that uses any test bed fixture is marked `testbed`; every other test is marked `unit`, so
+`pytest -m unit` runs the fast tests alone. A component that is missing or fails to start makes
+the test ERROR with the command that installs it; nothing is ever skipped.
+
+The stack starts lazily, once per run: the first xdist worker that needs it starts it under a
+file lock, the others wait and read its env file, and the controller stops it at the end. If a
+stack from `make testbed-up` is already running, the run uses that one and leaves it running.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes import client
+
+from tests.testbed import bao, binaries, cluster, paths, stack
+from tests.testbed.git import GitServer
+from tests.testbed.procs import TestbedError
+
+BINARY_FIXTURES = {"sops_bin", "sops_old_bin", "age_bin", "age_keygen_bin"}
+RUN_DIR_ENV = "SECRETSYNC_TESTBED_RUN"
+FAILED_MARKER = "start-failed"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and RUN_DIR_ENV not in os.environ:
+        # Workers inherit the environment, so they all find the same run folder.
+        os.environ[RUN_DIR_ENV] = tempfile.mkdtemp(prefix="secretsync-testbed-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return
+    run_dir = Path(os.environ.pop(RUN_DIR_ENV, ""))
+    if run_dir.name.startswith("secretsync-testbed-"):
+        stack.down(run_dir / "stack")
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        uses_testbed = "testbed" in used or bool(BINARY_FIXTURES & used)
+        item.add_marker(pytest.mark.testbed if uses_testbed else pytest.mark.unit)
+
+
+def _start_or_join(run_dir: Path) -> stack.Testbed:
+    state_dir = run_dir / "stack"
+    with (run_dir / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        failed = run_dir / FAILED_MARKER
+        if failed.exists():
+            raise TestbedError(failed.read_text())
+        if stack.env_path(state_dir).exists():
+            return stack.read_env(state_dir)
+        try:
+            return stack.up(state_dir, log=lambda _: None)
+        except Exception as exc:
+            failed.write_text(f"the test bed did not start: {exc}\nrun: {binaries.INSTALL_HINT}")
+            raise
+
+
+@pytest.fixture(scope="session")
+def testbed() -> stack.Testbed:
+    """The running test bed: `make testbed-up`'s if it is up, else one started for this run."""
+    if stack.is_running(paths.DEFAULT_STATE_DIR):
+        return stack.read_env(paths.DEFAULT_STATE_DIR)
+    return _start_or_join(Path(os.environ[RUN_DIR_ENV]))
+
+
+@pytest.fixture(scope="session")
+def kube_api(testbed: stack.Testbed) -> client.ApiClient:
+    """An admin (system:masters) API client."""
+    return cluster.api(Path(testbed.KUBECONFIG))
+
+
+@pytest.fixture
+def namespace(kube_api: client.ApiClient) -> Iterator[str]:
+    """A fresh namespace per test, so tests can run in parallel without sharing objects."""
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    core = client.CoreV1Api(kube_api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    yield name
+    core.delete_namespace(name)
+
+
+@pytest.fixture
+def sa_kubeconfig(testbed: stack.Testbed, tmp_path: Path) -> Callable[[str, str], Path]:
+    """Make a kubeconfig for a ServiceAccount (via TokenRequest), so only its RBAC applies."""
+
+    def make(namespace: str, name: str) -> Path:
+        path = tmp_path / f"{namespace}-{name}.kubeconfig"
+        return cluster.service_account_kubeconfig(testbed.kube(), namespace, name, path)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def bao_dev(testbed: stack.Testbed) -> bao.Bao:
+    return bao.Bao(addr=testbed.VAULT_ADDR, token=testbed.VAULT_TOKEN)
+
+
+@pytest.fixture(scope="session")
+def bao_tls(testbed: stack.Testbed) -> bao.Bao:
+    return bao.Bao(addr=testbed.VAULT_TLS_ADDR, token=testbed.VAULT_TLS_TOKEN,
+                   cacert=Path(testbed.VAULT_CACERT))
+
+
+@pytest.fixture(scope="session")
+def git_server(testbed: stack.Testbed) -> GitServer:
+    return testbed.git_server()
+
+
+@pytest.fixture(scope="session")
+def sops_bin() -> Path:
+    """The current sops release, built from the Go module proxy."""
+    return binaries.require(binaries.SOPS)
+
+
+@pytest.fixture(scope="session")
+def sops_old_bin() -> Path:
+    """An older sops release (3.9), for metadata-layout differences."""
+    return binaries.require(binaries.SOPS_OLD)
+
+
+@pytest.fixture(scope="session")
+def age_bin() -> Path:
+    return binaries.require(binaries.AGE)
+
+
+@pytest.fixture(scope="session")
+def age_keygen_bin() -> Path:
+    return binaries.require(binaries.AGE_KEYGEN)

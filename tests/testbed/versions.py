@@ -1,0 +1,10 @@
+"""Every pinned version of the test bed, in one place; cache entries are keyed by these."""
+
+KUBERNETES = "v1.36.3"
+ETCD = "v3.6.8"
+KWOK = "v0.8.0"
+SOPS = "v3.13.3"
+SOPS_OLD = "v3.9.0"
+AGE = "v1.2.1"
+OPENBAO = "2.7.2"
+MOTO = "5.2.5"
