@@ -9,6 +9,7 @@
     │   ├── Unavailable    the source did not answer, or answered 5xx
     │   └── Throttled      the source asked us to slow down
     └── DecryptionError    permanent; the last good Secret is kept
+        └── MacMismatch    the values decrypted but the file's MAC does not match them
 
 Adapters translate their client library's exceptions into these in one place, chained with
 ``from exc``. Only secretsync.operator maps them onto kopf's temporary and permanent errors.
@@ -70,3 +71,7 @@ class Throttled(Retryable):
 
 class DecryptionError(SecretSyncError):
     """Ciphertext, key or MAC did not verify; no partial plaintext is ever returned."""
+
+
+class MacMismatch(DecryptionError):
+    """A SOPS file's MAC does not match its values: it was altered outside sops, or is corrupt."""

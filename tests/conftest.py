@@ -111,8 +111,11 @@ def bao_dev(testbed: stack.Testbed) -> bao.Bao:
 
 @pytest.fixture(scope="session")
 def bao_tls(testbed: stack.Testbed) -> bao.Bao:
-    return bao.Bao(addr=testbed.VAULT_TLS_ADDR, token=testbed.VAULT_TLS_TOKEN,
-                   cacert=Path(testbed.VAULT_CACERT))
+    return bao.Bao(
+        addr=testbed.VAULT_TLS_ADDR,
+        token=testbed.VAULT_TLS_TOKEN,
+        cacert=Path(testbed.VAULT_CACERT),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,9 @@ from secretsync import __version__
 Handler = Callable[[argparse.Namespace], int]
 
 # Subcommand modules, registered in the order `--help` lists them.
-_COMMAND_MODULES: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = ()
+_COMMAND_MODULES: tuple[
+    Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...
+] = ()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""`python -m tests.testbed build|up|down|status` (behind make bootstrap/testbed-up/testbed-down)."""
+"""`python -m tests.testbed build|up|down|status`, behind the make targets."""
 
 from __future__ import annotations
 
@@ -12,18 +12,20 @@ from tests.testbed.procs import TestbedError
 
 
 def describe(testbed: stack.Testbed, env_file: Path) -> str:
-    return "\n".join([
-        f"test bed is up; `source {env_file}` to use it from a shell.",
-        f"  Kubernetes   {testbed.KUBE_SERVER}   KUBECONFIG={testbed.KUBECONFIG}",
-        f"               kubectl: {testbed.KUBECTL_BIN}",
-        f"  OpenBao dev  {testbed.VAULT_ADDR}   VAULT_TOKEN in the env file",
-        f"  OpenBao TLS  {testbed.VAULT_TLS_ADDR}   VAULT_CACERT={testbed.VAULT_CACERT}",
-        f"  AWS (moto)   {testbed.AWS_ENDPOINT_URL}   region {testbed.AWS_DEFAULT_REGION}",
-        f"  Git (HTTP)   {testbed.GIT_HTTP_URL}/public/<repo>.git and /private/ (basic or bearer)",
-        f"  sops         {testbed.SOPS_BIN}  (old: {testbed.SOPS_OLD_BIN})",
-        f"  age          {testbed.AGE_BIN}",
-        f"  logs         {testbed.TESTBED_STATE_DIR}/logs/",
-    ])
+    return "\n".join(
+        [
+            f"test bed is up; `source {env_file}` to use it from a shell.",
+            f"  Kubernetes   {testbed.KUBE_SERVER}   KUBECONFIG={testbed.KUBECONFIG}",
+            f"               kubectl: {testbed.KUBECTL_BIN}",
+            f"  OpenBao dev  {testbed.VAULT_ADDR}   VAULT_TOKEN in the env file",
+            f"  OpenBao TLS  {testbed.VAULT_TLS_ADDR}   VAULT_CACERT={testbed.VAULT_CACERT}",
+            f"  AWS (moto)   {testbed.AWS_ENDPOINT_URL}   region {testbed.AWS_DEFAULT_REGION}",
+            f"  Git (HTTP)   {testbed.GIT_HTTP_URL}/public/<repo>.git, /private/ needs auth",
+            f"  sops         {testbed.SOPS_BIN}  (old: {testbed.SOPS_OLD_BIN})",
+            f"  age          {testbed.AGE_BIN}",
+            f"  logs         {testbed.TESTBED_STATE_DIR}/logs/",
+        ]
+    )
 
 
 def _say(message: str) -> None:
@@ -40,8 +42,11 @@ def main() -> int:
     try:
         if args.command == "build":
             started = time.monotonic()
-            print("building the test bed's binaries (cached in "
-                  f"{paths.cache_dir() / 'bin'}, keyed by version)", flush=True)
+            print(
+                "building the test bed's binaries (cached in "
+                f"{paths.cache_dir() / 'bin'}, keyed by version)",
+                flush=True,
+            )
             binaries.build_all()
             print(f"binaries ready in {time.monotonic() - started:.0f}s")
         elif args.command == "up":

@@ -43,11 +43,18 @@ def request(
 def start_dev(state_dir: Path, kube: Kube, reviewer_jwt: str) -> Bao:
     port = procs.free_port()
     token = "root-" + secrets.token_hex(8)
-    proc = procs.start(state_dir, "openbao", [
-        str(binaries.bao_path()), "server", "-dev",
-        f"-dev-root-token-id={token}", f"-dev-listen-address=127.0.0.1:{port}",
-        "-dev-no-store-token",
-    ])
+    proc = procs.start(
+        state_dir,
+        "openbao",
+        [
+            str(binaries.bao_path()),
+            "server",
+            "-dev",
+            f"-dev-root-token-id={token}",
+            f"-dev-listen-address=127.0.0.1:{port}",
+            "-dev-no-store-token",
+        ],
+    )
     bao = Bao(addr=f"http://127.0.0.1:{port}", token=token)
     procs.wait_for(state_dir, "openbao", lambda: _healthy(bao), timeout=30, proc=proc)
     configure(bao, kube, reviewer_jwt)
@@ -67,13 +74,20 @@ def start_tls(state_dir: Path, kube: Kube, reviewer_jwt: str, ca: CA) -> Bao:
         f'api_addr = "https://127.0.0.1:{port}"\n'
         f'cluster_addr = "https://127.0.0.1:{procs.free_port()}"\n'
     )
-    proc = procs.start(state_dir, "openbao-tls", [str(binaries.bao_path()), "server", f"-config={config}"])
+    proc = procs.start(
+        state_dir, "openbao-tls", [str(binaries.bao_path()), "server", f"-config={config}"]
+    )
     sealed = Bao(addr=f"https://127.0.0.1:{port}", token="", cacert=ca.cert_path)
     procs.wait_for(
-        state_dir, "openbao-tls", lambda: "initialized" in request(sealed, "GET", "sys/init", token=False),
-        timeout=30, proc=proc,
+        state_dir,
+        "openbao-tls",
+        lambda: "initialized" in request(sealed, "GET", "sys/init", token=False),
+        timeout=30,
+        proc=proc,
     )
-    init = request(sealed, "PUT", "sys/init", {"secret_shares": 1, "secret_threshold": 1}, token=False)
+    init = request(
+        sealed, "PUT", "sys/init", {"secret_shares": 1, "secret_threshold": 1}, token=False
+    )
     request(sealed, "PUT", "sys/unseal", {"key": init["keys"][0]}, token=False)
     bao = Bao(addr=sealed.addr, token=str(init["root_token"]), cacert=ca.cert_path)
     procs.wait_for(state_dir, "openbao-tls", lambda: _healthy(bao), timeout=30, proc=proc)
@@ -86,16 +100,26 @@ def configure(bao: Bao, kube: Kube, reviewer_jwt: str) -> None:
     request(bao, "POST", "sys/mounts/kv1", {"type": "kv", "options": {"version": "1"}})
     for method in ("approle", "jwt", "kubernetes", "userpass"):
         request(bao, "POST", f"sys/auth/{method}", {"type": method})
-    request(bao, "POST", "auth/jwt/config", {
-        "jwt_validation_pubkeys": [kube.sa_public_key.read_text()],
-        "bound_issuer": kube.issuer,
-    })
-    request(bao, "POST", "auth/kubernetes/config", {
-        "kubernetes_host": kube.server,
-        "kubernetes_ca_cert": kube.ca.read_text(),
-        "token_reviewer_jwt": reviewer_jwt,
-        "disable_local_ca_jwt": True,
-    })
+    request(
+        bao,
+        "POST",
+        "auth/jwt/config",
+        {
+            "jwt_validation_pubkeys": [kube.sa_public_key.read_text()],
+            "bound_issuer": kube.issuer,
+        },
+    )
+    request(
+        bao,
+        "POST",
+        "auth/kubernetes/config",
+        {
+            "kubernetes_host": kube.server,
+            "kubernetes_ca_cert": kube.ca.read_text(),
+            "token_reviewer_jwt": reviewer_jwt,
+            "disable_local_ca_jwt": True,
+        },
+    )
 
 
 def _healthy(bao: Bao) -> bool:

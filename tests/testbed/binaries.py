@@ -69,8 +69,16 @@ AGE = GoBinary("age", versions.AGE, f"filippo.io/age/cmd/age@{versions.AGE}")
 AGE_KEYGEN = GoBinary("age-keygen", versions.AGE, f"filippo.io/age/cmd/age-keygen@{versions.AGE}")
 
 ALL = (
-    ETCD, KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_SCHEDULER, KUBECTL, KWOK,
-    SOPS, SOPS_OLD, AGE, AGE_KEYGEN,
+    ETCD,
+    KUBE_APISERVER,
+    KUBE_CONTROLLER_MANAGER,
+    KUBE_SCHEDULER,
+    KUBECTL,
+    KWOK,
+    SOPS,
+    SOPS_OLD,
+    AGE,
+    AGE_KEYGEN,
 )
 
 
@@ -85,10 +93,14 @@ def build(binary: GoBinary, *, log: bool = True) -> float:
     if binary.path.exists():
         return 0.0
     if shutil.which("go") is None:
-        raise TestbedError(f"{binary.name} needs the Go toolchain to build; install Go, then {INSTALL_HINT}")
+        raise TestbedError(
+            f"{binary.name} needs the Go toolchain to build; install Go, then {INSTALL_HINT}"
+        )
     if log:
-        print(f"  building {binary.name} {binary.version} with Go (cold builds take minutes)...",
-              flush=True)
+        print(
+            f"  building {binary.name} {binary.version} with Go (cold builds take minutes)...",
+            flush=True,
+        )
     started = time.monotonic()
     out_dir = binary.path.parent
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -96,7 +108,9 @@ def build(binary: GoBinary, *, log: bool = True) -> float:
     if "@" in binary.package:
         cmd = ["go", "install", f"-ldflags={binary.ldflags}", binary.package]
         env = {**go_env(), "GOBIN": str(out_dir / ".gobin")}
-        result = subprocess.run(cmd, env=env, cwd=out_dir, capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            cmd, env=env, cwd=out_dir, capture_output=True, text=True, check=False
+        )
         built = out_dir / ".gobin" / binary.name
     else:
         cmd = ["go", "build", f"-ldflags={binary.ldflags}", "-o", str(partial), binary.package]

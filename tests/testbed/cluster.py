@@ -22,8 +22,12 @@ def add_kwok_node(kube: Kube, state_dir: Path, name: str = NODE_NAME) -> None:
         metadata=client.V1ObjectMeta(
             name=name,
             annotations={"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
-            labels={"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
-                    "kubernetes.io/arch": "amd64", "type": "kwok"},
+            labels={
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "type": "kwok",
+            },
         ),
     )
     core.create_node(node)
@@ -38,15 +42,20 @@ def add_kwok_node(kube: Kube, state_dir: Path, name: str = NODE_NAME) -> None:
 def wait_for_default_service_account(kube: Kube, state_dir: Path) -> None:
     core = client.CoreV1Api(api(kube.kubeconfig))
     procs.wait_for(
-        state_dir, "kube-controller-manager",
+        state_dir,
+        "kube-controller-manager",
         lambda: core.read_namespaced_service_account("default", "default") is not None,
         timeout=60,
     )
 
 
 def service_account_token(
-    kubeconfig: Path, namespace: str, name: str, *,
-    audiences: list[str] | None = None, seconds: int = 3600,
+    kubeconfig: Path,
+    namespace: str,
+    name: str,
+    *,
+    audiences: list[str] | None = None,
+    seconds: int = 3600,
 ) -> str:
     core = client.CoreV1Api(api(kubeconfig))
     spec = client.V1TokenRequestSpec(audiences=audiences or [], expiration_seconds=seconds)
@@ -73,7 +82,9 @@ def wait_until(predicate: object, timeout: float, what: str) -> None:
         try:
             if predicate():
                 return
-        except Exception as exc:  # noqa: BLE001 - polling tolerates transient API errors
+        except Exception as exc:
             last_error = exc
         time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {what} (last error: {last_error})"
+    )

@@ -27,8 +27,9 @@ class GitServer:
         """Create an empty bare repository; returns its clone URL (without credentials)."""
         area = "private" if private else "public"
         repo = self.root / area / f"{name}.git"
-        subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch=main", str(repo)],
-                       check=True)
+        subprocess.run(
+            ["git", "init", "--quiet", "--bare", "--initial-branch=main", str(repo)], check=True
+        )
         return f"{self.url}/{area}/{name}.git"
 
 
@@ -38,13 +39,32 @@ def start(state_dir: Path) -> GitServer:
         (root / area).mkdir(parents=True, exist_ok=True)
     port = procs.free_port()
     server = GitServer(
-        url=f"http://127.0.0.1:{port}", root=root, user=USER,
-        password=secrets.token_urlsafe(12), token=secrets.token_urlsafe(16),
+        url=f"http://127.0.0.1:{port}",
+        root=root,
+        user=USER,
+        password=secrets.token_urlsafe(12),
+        token=secrets.token_urlsafe(16),
     )
-    proc = procs.start(state_dir, "git-http", [
-        sys.executable, "-m", "tests.testbed.gitserver", "--root", str(root), "--port", str(port),
-        "--user", server.user, "--password", server.password, "--token", server.token,
-    ], cwd=paths.REPO_ROOT)
+    proc = procs.start(
+        state_dir,
+        "git-http",
+        [
+            sys.executable,
+            "-m",
+            "tests.testbed.gitserver",
+            "--root",
+            str(root),
+            "--port",
+            str(port),
+            "--user",
+            server.user,
+            "--password",
+            server.password,
+            "--token",
+            server.token,
+        ],
+        cwd=paths.REPO_ROOT,
+    )
 
     def ready() -> bool:
         try:

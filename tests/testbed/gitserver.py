@@ -36,7 +36,7 @@ def make_handler(config: Config) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             self._serve()
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             with config.lock, (config.root / "requests.log").open("a") as log:
                 log.write(f"{self.command} {self.path} {args[1] if len(args) > 1 else ''}\n")
 
@@ -58,8 +58,9 @@ def make_handler(config: Config) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            status, headers, body = run_backend(config.root, self.command, self.path,
-                                                self.headers, self._body())
+            status, headers, body = run_backend(
+                config.root, self.command, self.path, self.headers, self._body()
+            )
             self.send_response(status)
             for name, value in headers:
                 self.send_header(name, value)
@@ -99,8 +100,9 @@ def run_backend(
         "GIT_PROTOCOL": get("Git-Protocol", ""),
         "HTTP_CONTENT_ENCODING": get("Content-Encoding", ""),
     }
-    result = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True,
-                            check=False)
+    result = subprocess.run(
+        ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
+    )
     head, _, payload = result.stdout.partition(b"\r\n\r\n")
     status, out_headers = 200, []
     for line in head.decode("latin-1").split("\r\n"):

@@ -11,7 +11,7 @@ from tests.testbed import binaries, procs
 REGION = "us-east-1"
 # moto accepts any credentials; these are fixed so that the env file is stable across runs.
 ACCESS_KEY_ID = "testbed"
-SECRET_ACCESS_KEY = "testbed-secret"  # noqa: S105 - a moto credential, not a secret
+SECRET_ACCESS_KEY = "testbed-secret"
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,9 @@ class Moto:
 
 def start(state_dir: Path) -> Moto:
     port = procs.free_port()
-    proc = procs.start(state_dir, "moto", [*binaries.moto_server_argv(), "-H", "127.0.0.1", "-p", str(port)])
+    proc = procs.start(
+        state_dir, "moto", [*binaries.moto_server_argv(), "-H", "127.0.0.1", "-p", str(port)]
+    )
     url = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:

@@ -39,9 +39,15 @@ class CA:
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, key_cert_sign=True, crl_sign=True,
-                    content_commitment=False, key_encipherment=False, data_encipherment=False,
-                    key_agreement=False, encipher_only=False, decipher_only=False,
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),
                 critical=True,
             )
@@ -76,7 +82,9 @@ class CA:
             .add_extension(x509.ExtendedKeyUsage(usage), critical=False)
         )
         if hosts:
-            builder = builder.add_extension(x509.SubjectAlternativeName(_sans(hosts)), critical=False)
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(_sans(hosts)), critical=False
+            )
         cert = builder.sign(self._key, hashes.SHA256())
         pair = Pair(self.dir / f"{name}.crt", self.dir / f"{name}.key")
         pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))

@@ -17,6 +17,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 
+# Started daemons outlive the call that started them; holding their Popen objects keeps Python
+# from warning, when one is garbage-collected, that the process is still running.
+_DAEMONS: list[subprocess.Popen[bytes]] = []
+
+
 class TestbedError(RuntimeError):
     """A component is missing or failed to start; the message says what to run."""
 
@@ -47,6 +52,7 @@ def start(
             cwd=cwd,
             start_new_session=True,
         )
+    _DAEMONS.append(proc)
     pids = state_dir / "pids"
     pids.mkdir(parents=True, exist_ok=True)
     (pids / f"{name}.pid").write_text(str(proc.pid))
@@ -79,9 +85,8 @@ def wait_for(
             if ready():
                 return
         time.sleep(0.2)
-    raise TestbedError(
-        f"{name} was not ready after {timeout:.0f}s; its log ends with:\n{log_tail(state_dir, name)}"
-    )
+    tail = log_tail(state_dir, name)
+    raise TestbedError(f"{name} was not ready after {timeout:.0f}s; its log ends with:\n{tail}")
 
 
 def stop_all(state_dir: Path, *, grace: float = 10.0) -> list[str]:

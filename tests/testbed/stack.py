@@ -51,15 +51,23 @@ class Testbed:
     TESTBED_STATE_DIR: str
 
     def git_server(self) -> git.GitServer:
-        return git.GitServer(url=self.GIT_HTTP_URL, root=Path(self.GIT_ROOT),
-                             user=self.GIT_USERNAME, password=self.GIT_PASSWORD,
-                             token=self.GIT_TOKEN)
+        return git.GitServer(
+            url=self.GIT_HTTP_URL,
+            root=Path(self.GIT_ROOT),
+            user=self.GIT_USERNAME,
+            password=self.GIT_PASSWORD,
+            token=self.GIT_TOKEN,
+        )
 
     def kube(self) -> kube.Kube:
         state = Path(self.TESTBED_STATE_DIR)
-        return kube.Kube(server=self.KUBE_SERVER, kubeconfig=Path(self.KUBECONFIG),
-                         ca=Path(self.KUBE_CA), sa_public_key=state / "pki" / "service-account.pub",
-                         issuer=self.KUBE_ISSUER)
+        return kube.Kube(
+            server=self.KUBE_SERVER,
+            kubeconfig=Path(self.KUBECONFIG),
+            ca=Path(self.KUBE_CA),
+            sa_public_key=state / "pki" / "service-account.pub",
+            issuer=self.KUBE_ISSUER,
+        )
 
 
 def env_path(state_dir: Path) -> Path:
@@ -113,20 +121,32 @@ def _up(state_dir: Path, log: Callable[[str], None]) -> Testbed:
         k = _timed("kubernetes control plane", lambda: kube.start(state_dir, ca), log)
         _timed("KWOK node", lambda: _prepare_cluster(k, state_dir), log)
         reviewer = _reviewer_token(k)
-        dev_f = pool.submit(_timed, "openbao (dev)", lambda: bao.start_dev(state_dir, k, reviewer), log)
+        dev_f = pool.submit(
+            _timed, "openbao (dev)", lambda: bao.start_dev(state_dir, k, reviewer), log
+        )
         tls_f = pool.submit(
             _timed, "openbao (TLS)", lambda: bao.start_tls(state_dir, k, reviewer, ca), log
         )
         dev, tls, aws, gitsrv = dev_f.result(), tls_f.result(), moto_f.result(), git_f.result()
     testbed = Testbed(
-        KUBECONFIG=str(k.kubeconfig), KUBE_SERVER=k.server, KUBE_CA=str(k.ca),
+        KUBECONFIG=str(k.kubeconfig),
+        KUBE_SERVER=k.server,
+        KUBE_CA=str(k.ca),
         KUBE_ISSUER=k.issuer,
-        VAULT_ADDR=dev.addr, VAULT_TOKEN=dev.token, VAULT_TLS_ADDR=tls.addr,
-        VAULT_TLS_TOKEN=tls.token, VAULT_CACERT=str(ca.cert_path),
-        AWS_ENDPOINT_URL=aws.endpoint_url, AWS_ACCESS_KEY_ID=moto.ACCESS_KEY_ID,
-        AWS_SECRET_ACCESS_KEY=moto.SECRET_ACCESS_KEY, AWS_DEFAULT_REGION=moto.REGION,
-        GIT_HTTP_URL=gitsrv.url, GIT_ROOT=str(gitsrv.root), GIT_USERNAME=gitsrv.user,
-        GIT_PASSWORD=gitsrv.password, GIT_TOKEN=gitsrv.token,
+        VAULT_ADDR=dev.addr,
+        VAULT_TOKEN=dev.token,
+        VAULT_TLS_ADDR=tls.addr,
+        VAULT_TLS_TOKEN=tls.token,
+        VAULT_CACERT=str(ca.cert_path),
+        AWS_ENDPOINT_URL=aws.endpoint_url,
+        AWS_ACCESS_KEY_ID=moto.ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY=moto.SECRET_ACCESS_KEY,
+        AWS_DEFAULT_REGION=moto.REGION,
+        GIT_HTTP_URL=gitsrv.url,
+        GIT_ROOT=str(gitsrv.root),
+        GIT_USERNAME=gitsrv.user,
+        GIT_PASSWORD=gitsrv.password,
+        GIT_TOKEN=gitsrv.token,
         SOPS_BIN=str(binaries.require(binaries.SOPS)),
         SOPS_OLD_BIN=str(binaries.require(binaries.SOPS_OLD)),
         AGE_BIN=str(binaries.require(binaries.AGE)),
@@ -150,15 +170,24 @@ def _reviewer_token(k: kube.Kube) -> str:
     core, rbac = client.CoreV1Api(api), client.RbacAuthorizationV1Api(api)
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=SYSTEM_NAMESPACE)))
     core.create_namespaced_service_account(
-        SYSTEM_NAMESPACE, client.V1ServiceAccount(metadata=client.V1ObjectMeta(name="openbao-reviewer"))
+        SYSTEM_NAMESPACE,
+        client.V1ServiceAccount(metadata=client.V1ObjectMeta(name="openbao-reviewer")),
     )
-    rbac.create_cluster_role_binding(client.V1ClusterRoleBinding(
-        metadata=client.V1ObjectMeta(name="testbed-openbao-reviewer"),
-        role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole",
-                                  name="system:auth-delegator"),
-        subjects=[client.RbacV1Subject(kind="ServiceAccount", name="openbao-reviewer",
-                                       namespace=SYSTEM_NAMESPACE)],
-    ))
+    rbac.create_cluster_role_binding(
+        client.V1ClusterRoleBinding(
+            metadata=client.V1ObjectMeta(name="testbed-openbao-reviewer"),
+            role_ref=client.V1RoleRef(
+                api_group="rbac.authorization.k8s.io",
+                kind="ClusterRole",
+                name="system:auth-delegator",
+            ),
+            subjects=[
+                client.RbacV1Subject(
+                    kind="ServiceAccount", name="openbao-reviewer", namespace=SYSTEM_NAMESPACE
+                )
+            ],
+        )
+    )
     return cluster.service_account_token(
         k.kubeconfig, SYSTEM_NAMESPACE, "openbao-reviewer", seconds=7 * 24 * 3600
     )
@@ -172,7 +201,7 @@ def is_running(state_dir: Path) -> bool:
         testbed = read_env(state_dir)
         client.VersionApi(cluster.api(Path(testbed.KUBECONFIG))).get_code()
         bao.request(bao.Bao(testbed.VAULT_ADDR, testbed.VAULT_TOKEN), "GET", "sys/health")
-    except Exception:  # noqa: BLE001 - any failure means "not usable", and up() starts afresh
+    except Exception:
         return False
     return True
 
