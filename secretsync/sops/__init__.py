@@ -1,0 +1,1 @@
+"""sops layer (see DESIGN.md §2)."""

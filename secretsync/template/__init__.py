@@ -1,0 +1,1 @@
+"""template layer (see DESIGN.md §2)."""
