@@ -19,7 +19,7 @@ HOMES: dict[str, tuple[str, ...]] = {
     "botocore": ("providers/aws_",),
     "pyrage": ("sops/keys.py",),
     "cryptography": ("sops/cipher.py", "sops/keys.py", "template/crypto_funcs.py"),
-    "ruamel": ("sops/yamlfmt.py",),
+    "ruamel": ("sops/yamlfmt.py", "sops/yamlplain.py"),
 }
 
 

@@ -1,0 +1,50 @@
+"""`secretsync crds`: print (or write) the CustomResourceDefinitions generated from the models."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from secretsync.api.crds import all_crds
+from secretsync.sops.yamlplain import dump_documents
+
+
+def crd_files() -> dict[str, str]:
+    """File name -> YAML text, one CRD per file, as committed under crds/."""
+    files: dict[str, str] = {}
+    for crd in all_crds():
+        files[f"{crd['metadata']['name']}.yaml"] = dump_documents([crd])
+    names = sorted(files)
+    files["kustomization.yaml"] = dump_documents(
+        [
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": names,
+            }
+        ]
+    )
+    return files
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.write is None:
+        print(dump_documents(all_crds()), end="")
+        return 0
+    directory: Path = args.write
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in crd_files().items():
+        (directory / name).write_text(text)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("crds", help="print the CustomResourceDefinitions")
+    parser.add_argument(
+        "--write",
+        type=Path,
+        metavar="DIR",
+        help="write one file per CRD (and a kustomization.yaml) into DIR",
+    )
+    parser.set_defaults(handler=_run)

@@ -1,0 +1,163 @@
+"""The CRDs are generated from the models, accepted by the real apiserver, and enforced there."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+
+from secretsync.api.crds import all_crds
+from secretsync.cli.crds_command import crd_files
+from tests.testbed.cluster import wait_until
+
+CRD_DIR = Path(__file__).resolve().parents[2] / "crds"
+
+
+def test_committed_crds_match_the_models() -> None:
+    committed = {p.name: p.read_text() for p in CRD_DIR.glob("*.yaml")}
+    assert committed == crd_files(), "run: python -m secretsync crds --write crds"
+
+
+def _install(api: client.ApiClient) -> None:
+    ext = client.ApiextensionsV1Api(api)
+    for crd in all_crds():
+        try:
+            ext.create_custom_resource_definition(crd)
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+            current = ext.read_custom_resource_definition(crd["metadata"]["name"])
+            crd["metadata"]["resourceVersion"] = current.metadata.resource_version
+            ext.replace_custom_resource_definition(crd["metadata"]["name"], crd)
+
+    def established() -> bool:
+        for crd in all_crds():
+            status = ext.read_custom_resource_definition(crd["metadata"]["name"]).status
+            if not any(
+                c.type == "Established" and c.status == "True" for c in status.conditions or []
+            ):
+                return False
+        return True
+
+    wait_until(established, 30, "the CRDs to be Established")
+
+
+@pytest.fixture
+def custom(kube_api: client.ApiClient) -> Iterator[client.CustomObjectsApi]:
+    _install(kube_api)
+    yield client.CustomObjectsApi(kube_api)
+
+
+def _es(version: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": f"external-secrets.io/{version}",
+        "kind": "ExternalSecret",
+        "metadata": {"name": "db"},
+        "spec": spec,
+    }
+
+
+@pytest.mark.parametrize("version", ["v1", "v1beta1"])
+def test_eso_manifests_apply_unchanged(
+    custom: client.CustomObjectsApi, namespace: str, version: str
+) -> None:
+    store = {
+        "apiVersion": f"external-secrets.io/{version}",
+        "kind": "SecretStore",
+        "metadata": {"name": "vault"},
+        "spec": {
+            "provider": {
+                "vault": {
+                    "server": "http://vault:8200",
+                    "path": "secret",
+                    "version": "v2",
+                    "auth": {
+                        "kubernetes": {
+                            "mountPath": "kubernetes",
+                            "role": "app",
+                            "serviceAccountRef": {"name": "app"},
+                        }
+                    },
+                }
+            }
+        },
+    }
+    custom.create_namespaced_custom_object(
+        "external-secrets.io", version, namespace, "secretstores", store
+    )
+    spec = {
+        "refreshInterval": "1h",
+        "secretStoreRef": {"name": "vault", "kind": "SecretStore"},
+        "target": {"name": "db", "creationPolicy": "Owner"},
+        "data": [{"secretKey": "pw", "remoteRef": {"key": "db", "property": "password"}}],
+    }
+    custom.create_namespaced_custom_object(
+        "external-secrets.io", version, namespace, "externalsecrets", _es(version, spec)
+    )
+    stored = custom.get_namespaced_custom_object(
+        "external-secrets.io", "v1", namespace, "externalsecrets", "db"
+    )
+    assert stored["spec"]["data"][0]["remoteRef"] == {"key": "db", "property": "password"}
+    assert stored["spec"]["target"]["deletionPolicy"] == "Retain", "CRD default applied"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            {
+                "secretStoreRef": {"name": "s"},
+                "data": [{"secretKey": "bad key!", "remoteRef": {"key": "x"}}],
+            },
+            "spec.data[0].secretKey",
+        ),
+        (
+            {"secretStoreRef": {"name": "s"}, "data": [{"secretKey": "k", "remoteRef": {}}]},
+            "spec.data[0].remoteRef.key: Required value",
+        ),
+        (
+            {"secretStoreRef": {"name": "s"}, "target": {"creationPolicy": "Sometimes"}},
+            'spec.target.creationPolicy: Unsupported value: "Sometimes"',
+        ),
+    ],
+)
+def test_the_apiserver_rejects_malformed_external_secrets_readably(
+    custom: client.CustomObjectsApi, namespace: str, spec: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ApiException) as rejected:
+        custom.create_namespaced_custom_object(
+            "external-secrets.io", "v1", namespace, "externalsecrets", _es("v1", spec)
+        )
+    assert rejected.value.status == 422
+    assert message in json.loads(rejected.value.body)["message"]
+
+
+def test_a_store_with_no_supported_provider_is_rejected(
+    custom: client.CustomObjectsApi, namespace: str
+) -> None:
+    store = {
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "SecretStore",
+        "metadata": {"name": "gcp"},
+        "spec": {"provider": {"gcpsm": {"projectID": "p"}}},
+    }
+    with pytest.raises(ApiException) as rejected:
+        custom.create_namespaced_custom_object(
+            "external-secrets.io", "v1", namespace, "secretstores", store
+        )
+    assert "spec.provider" in str(rejected.value.body)
+
+
+def test_printer_columns_and_short_names(
+    kube_api: client.ApiClient, custom: client.CustomObjectsApi
+) -> None:
+    ext = client.ApiextensionsV1Api(kube_api)
+    es = ext.read_custom_resource_definition("externalsecrets.external-secrets.io")
+    assert es.spec.names.short_names == ["es"]
+    columns = [c.name for c in es.spec.versions[0].additional_printer_columns]
+    assert columns[:4] == ["Store", "Refresh Interval", "Status", "Ready"]
