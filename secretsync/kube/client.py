@@ -1,0 +1,71 @@
+"""The one place that imports the kubernetes client: building API clients and mapping its
+exceptions onto secretsync's error hierarchy."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import typing
+from collections.abc import Iterator
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
+
+from secretsync.errors import (
+    AccessDenied,
+    ConfigError,
+    NotFound,
+    SecretSyncError,
+    Throttled,
+    Unavailable,
+)
+
+ApiClient = client.ApiClient
+
+
+class Conflict(SecretSyncError):
+    """The object changed (or already exists) since we read it; re-read and retry at once."""
+
+
+def api_client(kubeconfig: str | None = None, context: str | None = None) -> client.ApiClient:
+    """From a kubeconfig file, else the default kubeconfig, else the in-cluster config."""
+    # The kubernetes package's config loaders carry no annotations.
+    load = config.new_client_from_config
+    if kubeconfig:
+        return typing.cast(client.ApiClient, load(config_file=kubeconfig, context=context))  # type: ignore[no-untyped-call]
+    try:
+        return typing.cast(client.ApiClient, load(context=context))  # type: ignore[no-untyped-call]
+    except config.ConfigException:
+        configuration = client.Configuration()
+        config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+        return client.ApiClient(configuration)
+
+
+def _reason(exc: ApiException) -> str:
+    # The apiserver's message names the object and the rule; it never carries Secret data.
+    with contextlib.suppress(ValueError, TypeError):
+        return str(json.loads(exc.body or "{}").get("message") or exc.reason)
+    return str(exc.reason)
+
+
+@contextlib.contextmanager
+def mapped(what: str) -> Iterator[None]:
+    """Translate kubernetes client failures into our hierarchy, naming `what` was attempted."""
+    try:
+        yield
+    except ApiException as exc:
+        message = f"{what}: {_reason(exc)}"
+        if exc.status == 404:
+            raise NotFound(message) from exc
+        if exc.status in (401, 403):
+            raise AccessDenied(message) from exc
+        if exc.status == 409:
+            raise Conflict(message) from exc
+        if exc.status in (400, 422):
+            raise ConfigError(message) from exc
+        if exc.status == 429:
+            raise Throttled(message) from exc
+        raise Unavailable(message) from exc
+    except HTTPError as exc:
+        raise Unavailable(f"{what}: the API server did not answer ({type(exc).__name__})") from exc
