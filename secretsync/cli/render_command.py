@@ -1,0 +1,157 @@
+"""`secretsync render`: resolve ExternalSecret manifests against the live providers, without
+an operator, and print the Secrets the operator would write."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from secretsync.api.externalsecret import StoreKind
+from secretsync.api.objects import (
+    CLUSTER_SECRET_STORE,
+    EXTERNAL_SECRET,
+    SECRET_STORE,
+    ExternalSecret,
+    SecretStore,
+    is_ours,
+    parse_external_secret,
+    parse_store,
+)
+from secretsync.errors import NotFound, SecretSyncError
+from secretsync.providers.base import Credentials
+from secretsync.providers.offline import ManifestCredentials
+from secretsync.resolve.resolver import Resolver, StoreLookup
+from secretsync.resolve.secret import manifest
+from secretsync.sops.yamlplain import dump_documents, load_documents
+
+
+class ManifestLookup:
+    """Stores and namespaces from the manifests; falls back to a cluster when given one."""
+
+    def __init__(
+        self,
+        documents: list[Mapping[str, Any]],
+        default_namespace: str,
+        fallback: StoreLookup | None,
+    ) -> None:
+        self._stores: dict[tuple[str, str | None, str], SecretStore] = {}
+        self._labels: dict[str, Mapping[str, str]] = {}
+        self._fallback = fallback
+        for doc in documents:
+            if is_ours(doc, SECRET_STORE) or is_ours(doc, CLUSTER_SECRET_STORE):
+                store = parse_store(doc)
+                namespace = (
+                    None
+                    if store.kind == CLUSTER_SECRET_STORE
+                    else (store.metadata.namespace or default_namespace)
+                )
+                self._stores[(store.kind, namespace, store.metadata.name)] = store
+            elif doc.get("kind") == "Namespace":
+                meta = doc.get("metadata") or {}
+                self._labels[str(meta.get("name"))] = dict(meta.get("labels") or {})
+
+    def store(self, kind: StoreKind, namespace: str, name: str) -> SecretStore:
+        scope = None if kind is StoreKind.CLUSTER_SECRET_STORE else namespace
+        found = self._stores.get((kind.value, scope, name))
+        if found is not None:
+            return found
+        if self._fallback is not None:
+            return self._fallback.store(kind, namespace, name)
+        where = "" if scope is None else f" in namespace {scope}"
+        raise NotFound(f"{kind.value} {name}{where} is not among the manifests given")
+
+    def namespace_labels(self, namespace: str) -> Mapping[str, str]:
+        if namespace in self._labels or self._fallback is None:
+            return self._labels.get(namespace, {})
+        return self._fallback.namespace_labels(namespace)
+
+
+def _read(paths: list[str]) -> list[Mapping[str, Any]]:
+    documents: list[Mapping[str, Any]] = []
+    for path in paths or ["-"]:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text()
+        for doc in load_documents(text, "stdin" if path == "-" else path):
+            items = doc.get("items") if doc.get("kind") == "List" else [doc]
+            documents.extend(item for item in items or [] if isinstance(item, Mapping))
+    return documents
+
+
+def _sources(
+    args: argparse.Namespace, documents: list[Mapping[str, Any]]
+) -> tuple[Credentials, StoreLookup | None]:
+    if not args.kubeconfig:
+        return ManifestCredentials(documents, args.namespace), None
+    from secretsync.kube.client import api_client  # noqa: PLC0415 - only with a cluster
+    from secretsync.kube.credentials import ClusterCredentials  # noqa: PLC0415
+    from secretsync.kube.lookup import ClusterLookup  # noqa: PLC0415
+
+    api = api_client(args.kubeconfig)
+    return ClusterCredentials(api), ClusterLookup(api)
+
+
+def render(args: argparse.Namespace) -> int:
+    documents = _read(args.filename)
+    credentials, cluster = _sources(args, documents)
+    lookup = ManifestLookup(documents, args.namespace, cluster)
+    resolver = Resolver(credentials)
+    secrets, failed = [], 0
+    try:
+        for doc in documents:
+            if not is_ours(doc, EXTERNAL_SECRET):
+                continue
+            name = (doc.get("metadata") or {}).get("name")
+            try:
+                es = parse_external_secret(doc)
+                if es.metadata.namespace is None:
+                    es = _in_namespace(es, args.namespace)
+                want, _ = resolver.resolve(es, lookup)
+                secrets.append(manifest(es, want))
+            except SecretSyncError as exc:
+                failed += 1
+                print(f"secretsync render: ExternalSecret {name}: {exc}", file=sys.stderr)
+    finally:
+        resolver.close()
+    _print(secrets, args.output)
+    return 1 if failed else 0
+
+
+def _in_namespace(es: ExternalSecret, namespace: str) -> ExternalSecret:
+    return dataclasses.replace(es, metadata=dataclasses.replace(es.metadata, namespace=namespace))
+
+
+def _print(secrets: list[dict[str, Any]], output: str) -> None:
+    if output == "json":
+        print(json.dumps({"apiVersion": "v1", "kind": "List", "items": secrets}, indent=2))
+    elif secrets:
+        print(dump_documents(secrets), end="")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "render", help="resolve ExternalSecret manifests and print the Secrets they produce"
+    )
+    parser.add_argument(
+        "-f",
+        "--filename",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="manifests (stores, credential Secrets, ExternalSecrets); '-' or nothing reads stdin",
+    )
+    parser.add_argument(
+        "--kubeconfig",
+        help="read referenced Secrets, ServiceAccount tokens and missing stores from this cluster",
+    )
+    parser.add_argument(
+        "-n",
+        "--namespace",
+        default="default",
+        help="namespace for manifests that name none (default: default)",
+    )
+    parser.add_argument("-o", "--output", choices=["yaml", "json"], default="yaml")
+    parser.set_defaults(handler=render)

@@ -1,0 +1,37 @@
+"""Stores and namespaces read from the cluster, for the operator and `render --kubeconfig`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kubernetes import client
+
+from secretsync.api.crds import GROUP, STORAGE_VERSION
+from secretsync.api.externalsecret import StoreKind
+from secretsync.api.objects import SecretStore, parse_store
+from secretsync.kube.client import mapped
+
+
+class ClusterLookup:
+    def __init__(self, api: client.ApiClient) -> None:
+        self._custom = client.CustomObjectsApi(api)
+        self._core = client.CoreV1Api(api)
+
+    def store(self, kind: StoreKind, namespace: str, name: str) -> SecretStore:
+        with mapped(f"reading {kind.value} {name}"):
+            raw: Any
+            if kind is StoreKind.CLUSTER_SECRET_STORE:
+                raw = self._custom.get_cluster_custom_object(
+                    GROUP, STORAGE_VERSION, "clustersecretstores", name
+                )
+            else:
+                raw = self._custom.get_namespaced_custom_object(
+                    GROUP, STORAGE_VERSION, namespace, "secretstores", name
+                )
+        return parse_store(raw)
+
+    def namespace_labels(self, namespace: str) -> Mapping[str, str]:
+        with mapped(f"reading namespace {namespace}"):
+            found = self._core.read_namespace(namespace)
+        return dict((found.metadata.labels if found.metadata else None) or {})

@@ -1,0 +1,151 @@
+"""The resolution step: which provider reads an ExternalSecret needs (pure), doing them (a thin
+shell), and merging their results in ESO's order (pure): dataFrom entries in list order, then
+every data[] entry overrides its key."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal
+
+from secretsync.api.externalsecret import (
+    DataFrom,
+    DeletionPolicy,
+    ExternalSecretSpec,
+    Find,
+    RemoteRef,
+    StoreRef,
+)
+from secretsync.errors import NotFound, SecretSyncError
+from secretsync.providers.base import Provider
+from secretsync.resolve import keys, values
+
+Transform = Callable[[str, str, str], str]
+"""Renders a rewrite.transform template: (template, key, where) -> new key."""
+
+Outcome = bytes | Mapping[str, bytes] | NotFound
+
+
+@dataclasses.dataclass(frozen=True)
+class Read:
+    section: Literal["data", "dataFrom"]
+    index: int
+    store: StoreRef
+    op: Literal["get", "get_map", "find"]
+    ref: RemoteRef | Find
+
+    @property
+    def where(self) -> str:
+        """The spec path of the entry, for messages: `spec.data[0]`, `spec.dataFrom[1]`."""
+        return f"spec.{self.section}[{self.index}]"
+
+    @property
+    def describe(self) -> str:
+        if isinstance(self.ref, RemoteRef):
+            return f"{self.where} (key {self.ref.key!r})"
+        return self.where
+
+
+@dataclasses.dataclass(frozen=True)
+class Resolved:
+    data: dict[str, bytes]
+    missing: tuple[str, ...] = ()
+    """Entries skipped because their remote key is gone (deletionPolicy Delete or Merge)."""
+
+    @property
+    def everything_missing(self) -> bool:
+        return not self.data and bool(self.missing)
+
+
+def _store(spec: ExternalSecretSpec, entry_ref: StoreRef | None) -> StoreRef:
+    store = entry_ref or spec.secret_store_ref
+    assert store is not None, "validated: every entry has a store"
+    return store
+
+
+def reads(spec: ExternalSecretSpec) -> list[Read]:
+    planned: list[Read] = []
+    for i, source in enumerate(spec.data_from):
+        store = _store(spec, source.source_ref.store_ref if source.source_ref else None)
+        if source.extract is not None:
+            planned.append(Read("dataFrom", i, store, "get_map", source.extract))
+        else:
+            assert source.find is not None, "validated: extract or find"
+            planned.append(Read("dataFrom", i, store, "find", source.find))
+    for i, entry in enumerate(spec.data):
+        store = _store(spec, entry.source_ref.store_ref if entry.source_ref else None)
+        planned.append(Read("data", i, store, "get", entry.remote_ref))
+    return planned
+
+
+def perform(read: Read, provider: Provider) -> Outcome:
+    """One provider call; NotFound is returned (it is an outcome), everything else raises
+    with the entry and key named in front of the provider's own message."""
+    try:
+        if read.op == "get":
+            assert isinstance(read.ref, RemoteRef)
+            return provider.get(read.ref)
+        if read.op == "get_map":
+            assert isinstance(read.ref, RemoteRef)
+            return provider.get_map(read.ref)
+        assert isinstance(read.ref, Find)
+        return provider.find(read.ref)
+    except NotFound as exc:
+        return NotFound(f"{read.describe}: {exc}")
+    except SecretSyncError as exc:
+        raise type(exc)(f"{read.describe}: {exc}") from exc
+
+
+def combine(
+    spec: ExternalSecretSpec,
+    planned: Sequence[Read],
+    outcomes: Sequence[Outcome],
+    transform: Transform,
+) -> Resolved:
+    data: dict[str, bytes] = {}
+    missing: list[str] = []
+    tolerate_missing = spec.target.deletion_policy is not DeletionPolicy.RETAIN
+    for read, outcome in zip(planned, outcomes, strict=True):
+        if isinstance(outcome, NotFound):
+            if not tolerate_missing:
+                raise outcome
+            missing.append(read.where)
+        elif isinstance(outcome, bytes):
+            data[spec.data[read.index].secret_key] = _one_value(read, outcome)
+        else:
+            data.update(_many_values(spec, read, outcome, transform))
+    return Resolved(data=data, missing=tuple(missing))
+
+
+def _one_value(read: Read, value: bytes) -> bytes:
+    assert isinstance(read.ref, RemoteRef)
+    decoded = values.decode(value, read.ref.decoding_strategy, f"{read.where}.remoteRef")
+    return values.check_null_bytes(decoded, read.ref.null_byte_policy, f"{read.where}.remoteRef")
+
+
+def _many_values(
+    spec: ExternalSecretSpec, read: Read, found: Mapping[str, bytes], transform: Transform
+) -> dict[str, bytes]:
+    source: DataFrom = spec.data_from[read.index]
+    ref = read.ref
+    if source.rewrite:
+        renamed = keys.rewrite_keys(found, source.rewrite, read.where, transform)
+    else:
+        renamed = {keys.convert_key(k, ref.conversion_strategy): v for k, v in found.items()}
+    valid = keys.validate_keys(renamed, read.where)
+    return {
+        key: values.check_null_bytes(
+            values.decode(value, ref.decoding_strategy, read.where),
+            ref.null_byte_policy,
+            read.where,
+        )
+        for key, value in valid.items()
+    }
+
+
+def resolve(
+    spec: ExternalSecretSpec, provider_for: Callable[[StoreRef], Provider], transform: Transform
+) -> Resolved:
+    planned = reads(spec)
+    outcomes = [perform(read, provider_for(read.store)) for read in planned]
+    return combine(spec, planned, outcomes, transform)

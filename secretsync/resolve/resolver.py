@@ -1,0 +1,74 @@
+"""One sync's worth of decisions for an ExternalSecret: find its stores, read through cached
+providers, resolve and template the data. The operator keeps one Resolver for its lifetime;
+`secretsync render` makes one per run."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Protocol
+
+from secretsync.api.externalsecret import StoreKind, StoreRef
+from secretsync.api.objects import ExternalSecret, SecretStore
+from secretsync.providers import registry
+from secretsync.providers.base import Credentials, NoTelemetry, Provider, StoreContext, Telemetry
+from secretsync.resolve import plan, secret, stores, templating
+
+ProviderKey = tuple[str, str | None, str, str | None, str]
+
+
+class StoreLookup(Protocol):
+    def store(self, kind: StoreKind, namespace: str, name: str) -> SecretStore:
+        """The store, or NotFound."""
+        ...
+
+    def namespace_labels(self, namespace: str) -> Mapping[str, str]: ...
+
+
+class Resolver:
+    def __init__(self, credentials: Credentials, telemetry: Telemetry | None = None) -> None:
+        self._credentials = credentials
+        self._telemetry = telemetry or NoTelemetry()
+        self._providers: dict[ProviderKey, Provider] = {}
+        self._lock = threading.Lock()
+
+    def provider(self, store: SecretStore, namespace: str) -> Provider:
+        """Cached per store version and referent namespace, so logins outlive reconciles."""
+        meta = store.metadata
+        key = (store.kind, meta.namespace, meta.name, meta.resource_version, namespace)
+        with self._lock:
+            stale = [
+                k for k in self._providers if k[:3] == key[:3] and k[4] == namespace and k != key
+            ]
+            for old in stale:
+                self._providers.pop(old).close()
+            if key not in self._providers:
+                context = StoreContext(
+                    store=store,
+                    namespace=namespace,
+                    credentials=self._credentials,
+                    telemetry=self._telemetry,
+                )
+                self._providers[key] = registry.factory_for(store.spec.provider)(context)
+            return self._providers[key]
+
+    def resolve(
+        self, es: ExternalSecret, lookup: StoreLookup
+    ) -> tuple[secret.Desired, plan.Resolved]:
+        namespace = es.metadata.namespace or "default"
+
+        def provider_for(ref: StoreRef) -> Provider:
+            store = lookup.store(ref.kind, namespace, ref.name)
+            stores.check_access(store, namespace, lookup.namespace_labels(namespace))
+            return self.provider(store, namespace)
+
+        resolved = plan.resolve(es.spec, provider_for, templating.transform_key)
+        template = es.spec.target.template
+        rendered = templating.apply(template, resolved.data) if template else None
+        return secret.desired(es, resolved.data, rendered), resolved
+
+    def close(self) -> None:
+        with self._lock:
+            for provider in self._providers.values():
+                provider.close()
+            self._providers.clear()
