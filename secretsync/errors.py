@@ -2,6 +2,7 @@
 
     SecretSyncError
     ├── ConfigError        the user must edit the spec or the file; retrying will not help
+    │   └── AlreadyEncrypted  a file to encrypt already has sops metadata
     │   └── TemplateError  a target.template failed to parse or execute
     ├── AccessDenied       permanent until someone changes permissions
     ├── NotFound           the remote key is absent; drives deletionPolicy
@@ -75,3 +76,7 @@ class DecryptionError(SecretSyncError):
 
 class MacMismatch(DecryptionError):
     """A SOPS file's MAC does not match its values: it was altered outside sops, or is corrupt."""
+
+
+class AlreadyEncrypted(ConfigError):
+    """The file already carries sops metadata; encrypting it again would lose the data key."""

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-
 # Started daemons outlive the call that started them; holding their Popen objects keeps Python
 # from warning, when one is garbage-collected, that the process is still running.
 _DAEMONS: list[subprocess.Popen[bytes]] = []

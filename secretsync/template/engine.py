@@ -1,0 +1,102 @@
+"""Public entry points: parse (cached per template text) and render, as ESO's engine v2 does.
+
+ESO renders each `target.template.data` value as its own Go template named after its key, with
+`missingkey=error`, over a map[string]string of the provider data (bytes converted to strings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from secretsync.errors import TemplateError
+from secretsync.redact import Redactor
+from secretsync.template.executor import ExecError, Executor
+from secretsync.template.funcs import FUNCS, SPECIALS, has_func
+from secretsync.template.nodes import Tree
+from secretsync.template.parser import ParseError, parse
+from secretsync.template.values import StringMap, from_bytes, to_bytes
+
+DEFAULT_LEFT = "{{"
+DEFAULT_RIGHT = "}}"
+PARSE_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A parsed template, reusable across renders and threads."""
+
+    tree: Tree
+
+    def execute(self, data: Any, key: str = "") -> str:
+        """Run the template over `data` (Go-shaped Python values; see values.py)."""
+        defines = dict(self.tree.defines)
+        executor = Executor(FUNCS, SPECIALS, defines)
+        try:
+            return executor.run(self.tree.body, data)
+        except ExecError as exc:
+            raise _error(key, self.tree.text, str(exc), exc.pos) from None
+        except RecursionError:
+            raise TemplateError("template nested too deeply", key=key) from None
+
+
+def compile_template(
+    text: str, key: str = "", left: str = DEFAULT_LEFT, right: str = DEFAULT_RIGHT
+) -> Template:
+    """Parse `text`, reusing an earlier parse of the same text and delimiters."""
+    try:
+        return _parse_cached(text, left, right)
+    except ParseError as exc:
+        raise _error(key, text, str(exc), exc.pos) from None
+    except RecursionError:
+        raise TemplateError("template nested too deeply", key=key) from None
+
+
+@lru_cache(maxsize=PARSE_CACHE_SIZE)
+def _parse_cached(text: str, left: str, right: str) -> Template:
+    return Template(parse("", text, has_func, left, right))
+
+
+def render_string(
+    key: str,
+    text: str,
+    data: Mapping[str, str],
+    left: str = DEFAULT_LEFT,
+    right: str = DEFAULT_RIGHT,
+) -> str:
+    """Render one template over string data; raises TemplateError."""
+    template = compile_template(text, key, left, right)
+    return template.execute(StringMap(data), key)
+
+
+def render(
+    templates: Mapping[str, str],
+    data: Mapping[str, bytes],
+    *,
+    left: str = DEFAULT_LEFT,
+    right: str = DEFAULT_RIGHT,
+) -> dict[str, bytes]:
+    """Render every template over the provider data, as ESO's `execute` does for scope Values.
+
+    Errors name the key and position, and are redacted of every data value as a safety net.
+    """
+    strings = StringMap({k: from_bytes(v) for k, v in data.items()})
+    out: dict[str, bytes] = {}
+    for key, text in templates.items():
+        try:
+            template = compile_template(text, key, left, right)
+            out[key] = to_bytes(template.execute(strings, key))
+        except TemplateError as exc:
+            redact = Redactor(data.values())
+            raise TemplateError(
+                redact(exc.reason), key=key, line=exc.line, column=exc.column
+            ) from None
+    return out
+
+
+def _error(key: str, text: str, message: str, pos: int) -> TemplateError:
+    line = text.count("\n", 0, pos) + 1
+    column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return TemplateError(message, key=key, line=line, column=column)
