@@ -63,7 +63,7 @@ def start(state_dir: Path) -> GitServer:
             "--token",
             server.token,
         ],
-        cwd=paths.REPO_ROOT,
+        env={"PYTHONPATH": str(paths.REPO_ROOT)},
     )
 
     def ready() -> bool:

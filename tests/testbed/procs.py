@@ -8,17 +8,14 @@ another shell.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import shutil
 import signal
 import socket
-import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-
-# Started daemons outlive the call that started them; holding their Popen objects keeps Python
-# from warning, when one is garbage-collected, that the process is still running.
-_DAEMONS: list[subprocess.Popen[bytes]] = []
 
 
 class TestbedError(RuntimeError):
@@ -31,31 +28,52 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclasses.dataclass(frozen=True)
+class Daemon:
+    """A started process. posix_spawn, unlike Popen, leaves no object behind that warns at
+    interpreter exit about a child still running: these children are meant to outlive us."""
+
+    pid: int
+
+    def poll(self) -> int | None:
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            return None  # not our child (another process started it); assume alive
+        return os.waitstatus_to_exitcode(status) if pid else None
+
+
 def start(
     state_dir: Path,
     name: str,
     argv: Sequence[str],
     *,
     env: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-) -> subprocess.Popen[bytes]:
+) -> Daemon:
     logs = state_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    with (logs / f"{name}.log").open("ab") as log:
-        proc = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})},
-            cwd=cwd,
-            start_new_session=True,
-        )
-    _DAEMONS.append(proc)
+    executable = shutil.which(argv[0]) or argv[0]
+    pid = os.posix_spawn(
+        executable,
+        list(argv),
+        {**os.environ, **(env or {})},
+        file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (
+                os.POSIX_SPAWN_OPEN,
+                1,
+                str(logs / f"{name}.log"),
+                os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                0o644,
+            ),
+            (os.POSIX_SPAWN_DUP2, 1, 2),
+        ],
+        setsid=True,  # its own session: a terminal's Ctrl-C reaches us, not it
+    )
     pids = state_dir / "pids"
     pids.mkdir(parents=True, exist_ok=True)
-    (pids / f"{name}.pid").write_text(str(proc.pid))
-    return proc
+    (pids / f"{name}.pid").write_text(str(pid))
+    return Daemon(pid)
 
 
 def log_tail(state_dir: Path, name: str, lines: int = 25) -> str:
@@ -71,14 +89,14 @@ def wait_for(
     ready: Callable[[], bool],
     *,
     timeout: float,
-    proc: subprocess.Popen[bytes] | None = None,
+    proc: Daemon | None = None,
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
+        code = proc.poll() if proc is not None else None
+        if code is not None:
             raise TestbedError(
-                f"{name} exited with code {proc.returncode}; its log ends with:\n"
-                f"{log_tail(state_dir, name)}"
+                f"{name} exited with code {code}; its log ends with:\n{log_tail(state_dir, name)}"
             )
         with contextlib.suppress(Exception):
             if ready():
