@@ -23,6 +23,8 @@ apt_packages() {
   for cmd_pkg in git:git curl:curl make:make; do
     command -v "${cmd_pkg%%:*}" >/dev/null || missing+=("${cmd_pkg#*:}")
   done
+  # sshd serves the SOPS-in-Git provider's ssh:// test on loopback.
+  [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
   if ((${#missing[@]})); then
     if [ "$(id -u)" = 0 ]; then
       apt-get update -qq && apt-get install -y -qq "${missing[@]}"

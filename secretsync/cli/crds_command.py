@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from secretsync.api.crds import all_crds
 from secretsync.sops.yamlplain import dump_documents
@@ -28,7 +27,7 @@ def crd_files() -> dict[str, str]:
     return files
 
 
-def _run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     if args.write is None:
         print(dump_documents(all_crds()), end="")
         return 0
@@ -37,14 +36,3 @@ def _run(args: argparse.Namespace) -> int:
     for name, text in crd_files().items():
         (directory / name).write_text(text)
     return 0
-
-
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("crds", help="print the CustomResourceDefinitions")
-    parser.add_argument(
-        "--write",
-        type=Path,
-        metavar="DIR",
-        help="write one file per CRD (and a kustomization.yaml) into DIR",
-    )
-    parser.set_defaults(handler=_run)

@@ -10,13 +10,25 @@ import argparse
 from collections.abc import Callable, Sequence
 
 from secretsync import __version__
+from secretsync.cli import cluster_commands, sops_commands, sops_edit, sops_keys
 
 Handler = Callable[[argparse.Namespace], int]
 
 # Subcommand modules, registered in the order `--help` lists them.
 _COMMAND_MODULES: tuple[
     Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...
-] = ()
+] = (
+    sops_commands.register_keygen,
+    sops_commands.register_encrypt,
+    sops_commands.register_decrypt,
+    sops_edit.register_edit,
+    sops_keys.register_rotate,
+    sops_keys.register_updatekeys,
+    sops_commands.register_set_unset,
+    sops_commands.register_filestatus,
+    cluster_commands.register_render,
+    cluster_commands.register_crds,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

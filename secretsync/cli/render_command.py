@@ -129,29 +129,3 @@ def _print(secrets: list[dict[str, Any]], output: str) -> None:
         print(json.dumps({"apiVersion": "v1", "kind": "List", "items": secrets}, indent=2))
     elif secrets:
         print(dump_documents(secrets), end="")
-
-
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "render", help="resolve ExternalSecret manifests and print the Secrets they produce"
-    )
-    parser.add_argument(
-        "-f",
-        "--filename",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="manifests (stores, credential Secrets, ExternalSecrets); '-' or nothing reads stdin",
-    )
-    parser.add_argument(
-        "--kubeconfig",
-        help="read referenced Secrets, ServiceAccount tokens and missing stores from this cluster",
-    )
-    parser.add_argument(
-        "-n",
-        "--namespace",
-        default="default",
-        help="namespace for manifests that name none (default: default)",
-    )
-    parser.add_argument("-o", "--output", choices=["yaml", "json"], default="yaml")
-    parser.set_defaults(handler=render)

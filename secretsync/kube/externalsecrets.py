@@ -1,0 +1,30 @@
+"""ExternalSecret status writes and listing, through the status subresource."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kubernetes import client
+
+from secretsync.api.crds import GROUP, STORAGE_VERSION
+from secretsync.kube.client import mapped
+
+
+class StatusClient:
+    def __init__(self, api: client.ApiClient) -> None:
+        self._custom = client.CustomObjectsApi(api)
+
+    def patch_status(
+        self, plural: str, namespace: str | None, name: str, status: Mapping[str, Any]
+    ) -> None:
+        body = {"status": dict(status)}
+        with mapped(f"updating status of {plural} {name}"):
+            if namespace is None:
+                self._custom.patch_cluster_custom_object_status(
+                    GROUP, STORAGE_VERSION, plural, name, body
+                )
+            else:
+                self._custom.patch_namespaced_custom_object_status(
+                    GROUP, STORAGE_VERSION, namespace, plural, name, body
+                )

@@ -1,0 +1,96 @@
+"""Leader election over a coordination.k8s.io Lease, so a standby replica takes over when the
+leader stops renewing. The decision is a pure function; the shell does one GET and one write."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any, cast
+
+from kubernetes import client
+
+from secretsync.errors import NotFound
+from secretsync.kube.client import Conflict, mapped
+
+
+def may_take(spec: Mapping[str, Any], identity: str, now: datetime.datetime) -> bool:
+    """We may hold the lease if it is ours, unheld, or its holder stopped renewing in time."""
+    holder = spec.get("holderIdentity")
+    if not holder or holder == identity:
+        return True
+    renewed = spec.get("renewTime")
+    if renewed is None:
+        return True
+    renewed_at = (
+        renewed
+        if isinstance(renewed, datetime.datetime)
+        else datetime.datetime.fromisoformat(str(renewed).replace("Z", "+00:00"))
+    )
+    duration = datetime.timedelta(seconds=int(spec.get("leaseDurationSeconds") or 15))
+    return renewed_at + duration < now
+
+
+class LeaderElector:
+    def __init__(
+        self,
+        api: client.ApiClient,
+        namespace: str,
+        name: str,
+        identity: str,
+        duration_seconds: int = 15,
+    ) -> None:
+        self._api = client.CoordinationV1Api(api)
+        self.namespace, self.name, self.identity = namespace, name, identity
+        self.duration = duration_seconds
+
+    def try_acquire(self) -> bool:
+        """Acquire or renew; False when another live replica holds the lease."""
+        now = datetime.datetime.now(datetime.UTC)
+        try:
+            with mapped(f"reading lease {self.namespace}/{self.name}"):
+                lease = self._api.read_namespaced_lease(self.name, self.namespace)
+        except NotFound:
+            return self._create(now)
+        spec = lease.spec.to_dict() if lease.spec else {}
+        if not may_take(spec, self.identity, now):
+            return False
+        if spec.get("holderIdentity") != self.identity:
+            spec["acquireTime"] = now
+            spec["leaseTransitions"] = int(spec.get("leaseTransitions") or 0) + 1
+        spec.update(holderIdentity=self.identity, renewTime=now, leaseDurationSeconds=self.duration)
+        lease.spec = client.V1LeaseSpec(**spec)
+        try:
+            with mapped(f"renewing lease {self.namespace}/{self.name}"):
+                self._api.replace_namespaced_lease(self.name, self.namespace, lease)
+        except Conflict:
+            return False  # another replica wrote first; it holds the lease now
+        return True
+
+    def _create(self, now: datetime.datetime) -> bool:
+        lease = client.V1Lease(
+            metadata=client.V1ObjectMeta(name=self.name, namespace=self.namespace),
+            spec=client.V1LeaseSpec(
+                holder_identity=self.identity,
+                acquire_time=now,
+                renew_time=now,
+                lease_duration_seconds=self.duration,
+                lease_transitions=0,
+            ),
+        )
+        try:
+            with mapped(f"creating lease {self.namespace}/{self.name}"):
+                self._api.create_namespaced_lease(self.namespace, cast(Any, lease))
+        except Conflict:
+            return False
+        return True
+
+    def release(self) -> None:
+        """Give the lease up on a clean exit, so a standby need not wait for it to expire."""
+        try:
+            with mapped(f"releasing lease {self.namespace}/{self.name}"):
+                lease = self._api.read_namespaced_lease(self.name, self.namespace)
+                if lease.spec and lease.spec.holder_identity == self.identity:
+                    lease.spec.holder_identity = None
+                    self._api.replace_namespaced_lease(self.name, self.namespace, lease)
+        except (NotFound, Conflict):
+            return

@@ -1,0 +1,136 @@
+"""The Vault / OpenBao store provider: the only module that imports hvac (DESIGN.md §2).
+
+hvac is used as a thin HTTP client (its RawAdapter), because ESO's byte-exactness needs the raw
+response text: numbers must reach Go-style marshalling as the server wrote them. Every HTTP call
+passes through `HvacTransport.send`, which counts it and maps hvac's and requests' exceptions onto
+secretsync's hierarchy in one place. What to call, and when, is decided in vault_client.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import hvac.exceptions
+import requests
+from hvac.adapters import RawAdapter
+
+from secretsync.api.store import VaultProvider
+from secretsync.errors import (
+    AccessDenied,
+    ConfigError,
+    NotFound,
+    SecretSyncError,
+    Throttled,
+    Unavailable,
+)
+from secretsync.providers.base import Provider, StoreContext, Telemetry
+from secretsync.providers.vault_client import Call, VaultClient
+from secretsync.providers.vault_tls import ca_file, ca_pem, client_cert_files
+from secretsync.redact import Redactor
+
+PROVIDER = "HashiCorp/Vault"
+TIMEOUT_SECONDS = 15
+
+
+class HvacTransport:
+    def __init__(self, server: str, verify: str | bool, telemetry: Telemetry) -> None:
+        self._server = server
+        session = requests.Session()
+        session.verify = verify  # a CA file path, or the system roots; never disabled
+        self._adapter = RawAdapter(base_uri=server, session=session, timeout=TIMEOUT_SECONDS)
+        self._telemetry = telemetry
+
+    def send(self, call: Call) -> str:
+        """One HTTP request; the response body as text ('' for 204)."""
+        ok = False
+        try:
+            with _mapped(f"{call.what} ({self._server})", call.login, call.secrets):
+                text = self._request(call)
+            ok = True
+            return text
+        finally:
+            self._telemetry.provider_call(PROVIDER, call.operation, ok)
+
+    def _request(self, call: Call) -> str:
+        headers = {}
+        if call.token:
+            headers["X-Vault-Token"] = call.token
+        if call.namespace:
+            headers["X-Vault-Namespace"] = call.namespace
+        kwargs: dict[str, Any] = {"headers": headers}
+        if call.params:
+            kwargs["params"] = dict(call.params)
+        if call.body is not None:
+            kwargs["json"] = dict(call.body)
+        url = "/v1/" + quote(call.path, safe="/")
+        if call.client_cert is None:
+            return self._adapter.request(call.method, url, **kwargs).text
+        with client_cert_files(*call.client_cert) as cert:
+            return self._adapter.request(call.method, url, cert=cert, **kwargs).text
+
+    def close(self) -> None:
+        self._adapter.close()
+
+
+@contextlib.contextmanager
+def _mapped(what: str, login: bool, secrets: tuple[str, ...]) -> Iterator[None]:
+    """hvac and requests failures -> our errors, chained, with known secrets masked."""
+    redact = Redactor(secrets)
+    try:
+        yield
+    except hvac.exceptions.VaultError as exc:
+        raise _vault_error(what, exc, login, redact) from exc
+    except requests.exceptions.SSLError as exc:
+        # A CA that does not match the server is a spec problem, not a transient one.
+        raise ConfigError(
+            f"{what}: TLS verification of the server failed; check caBundle/caProvider"
+        ) from exc
+    except requests.exceptions.Timeout as exc:
+        raise Unavailable(f"{what}: the server did not answer in time") from exc
+    except requests.exceptions.RequestException as exc:
+        raise Unavailable(f"{what}: cannot reach the server ({type(exc).__name__})") from exc
+
+
+def _vault_error(
+    what: str, exc: hvac.exceptions.VaultError, login: bool, redact: Redactor
+) -> SecretSyncError:
+    errors = exc.errors
+    reasons = errors if isinstance(errors, str) else "; ".join(errors or ())
+    reasons = " ".join(reasons.split())  # Vault's multi-error text spans lines and tabs
+    detail = f"{what}: {redact(reasons)}" if reasons else what
+    if isinstance(exc, hvac.exceptions.Forbidden | hvac.exceptions.Unauthorized):
+        return AccessDenied(f"{detail} (permission denied)" if not reasons else detail)
+    if login and isinstance(exc, hvac.exceptions.InvalidRequest):
+        return AccessDenied(f"{detail} (login rejected)")
+    if isinstance(exc, hvac.exceptions.InvalidPath):
+        return NotFound(f"{detail} (not found)" if not reasons else detail)
+    if isinstance(exc, hvac.exceptions.RateLimitExceeded):
+        return Throttled(f"{detail} (rate limited)")
+    if isinstance(
+        exc,
+        hvac.exceptions.InternalServerError
+        | hvac.exceptions.VaultDown
+        | hvac.exceptions.BadGateway
+        | hvac.exceptions.VaultNotInitialized
+        | hvac.exceptions.UnexpectedError,
+    ):
+        return Unavailable(f"{detail} (server error)")
+    return ConfigError(f"{detail} (request rejected)")
+
+
+def factory(ctx: StoreContext) -> Provider:
+    spec = ctx.store.spec.provider
+    if not isinstance(spec, VaultProvider):
+        raise ConfigError("is not a vault provider", field="spec.provider")
+    pem = ca_pem(ctx, spec)
+    client = VaultClient(ctx, spec)
+    verify: str | bool = True
+    if pem is not None:
+        path, cleanup = ca_file(client, pem)
+        client.on_close(cleanup)
+        verify = str(path)
+    client.attach(HvacTransport(spec.server.rstrip("/"), verify, ctx.telemetry))
+    return client

@@ -1,0 +1,111 @@
+"""A keyed, delaying work queue with per-key backoff, as client-go's rate-limited queue works:
+
+- a key is processed by one worker at a time; adding it while in flight re-queues it after;
+- adding a key that is already waiting keeps the earlier due time;
+- failures back off exponentially per key, capped, with jitter so retries do not align.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import threading
+import time
+from collections.abc import Callable, Hashable
+
+Key = Hashable
+
+
+def backoff(
+    failures: int,
+    *,
+    base: float = 1.0,
+    cap: float = 300.0,
+    rand: Callable[[], float] = random.random,
+) -> float:
+    """Capped exponential backoff with ±25% jitter."""
+    delay = min(cap, base * (2 ** max(0, failures - 1)))
+    return float(delay * (0.75 + 0.5 * rand()))
+
+
+class WorkQueue:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._heap: list[tuple[float, int, Key]] = []
+        self._due: dict[Key, float] = {}
+        self._in_flight: set[Key] = set()
+        self._again: dict[Key, float] = {}
+        self._failures: dict[Key, int] = {}
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._closed = False
+
+    def add(self, key: Key, delay: float = 0.0) -> None:
+        with self._cond:
+            due = self._clock() + max(0.0, delay)
+            if key in self._in_flight:
+                self._again[key] = min(due, self._again.get(key, due))
+                return
+            if key in self._due and self._due[key] <= due:
+                return
+            self._due[key] = due
+            heapq.heappush(self._heap, (due, next(self._seq), key))
+            self._cond.notify()
+
+    def get(self, timeout: float | None = None) -> Key | None:
+        """The next due key, or None when closed or after `timeout` seconds."""
+        deadline = None if timeout is None else self._clock() + timeout
+        with self._cond:
+            while not self._closed:
+                self._drop_stale()
+                now = self._clock()
+                if self._heap and self._heap[0][0] <= now:
+                    _, _, key = heapq.heappop(self._heap)
+                    del self._due[key]
+                    self._in_flight.add(key)
+                    return key
+                wait = self._heap[0][0] - now if self._heap else None
+                if deadline is not None:
+                    left = deadline - now
+                    if left <= 0:
+                        return None
+                    wait = left if wait is None else min(wait, left)
+                self._cond.wait(wait)
+            return None
+
+    def _drop_stale(self) -> None:
+        # Entries superseded by an earlier due time, or forgotten keys, stay in the heap.
+        while self._heap and self._due.get(self._heap[0][2]) != self._heap[0][0]:
+            heapq.heappop(self._heap)
+
+    def done(self, key: Key, *, failed: bool = False, retry_after: float | None = None) -> None:
+        """Finish a key. A failure schedules a retry with backoff; success resets the count and
+        schedules `retry_after` (the next refresh) when given."""
+        with self._cond:
+            self._in_flight.discard(key)
+            if failed:
+                self._failures[key] = self._failures.get(key, 0) + 1
+                retry_after = backoff(self._failures[key])
+            else:
+                self._failures.pop(key, None)
+            again = self._again.pop(key, None)
+        if again is not None:
+            self.add(key, max(0.0, again - self._clock()))
+        if retry_after is not None:
+            self.add(key, retry_after)
+
+    def forget(self, key: Key) -> None:
+        with self._cond:
+            self._due.pop(key, None)
+            self._again.pop(key, None)
+            self._failures.pop(key, None)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def __len__(self) -> int:
+        with self._cond:
+            return len(self._due)

@@ -1,0 +1,87 @@
+"""When an ExternalSecret is due for a sync: ESO's shouldRefresh, plus Secret validity."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+
+from secretsync.api.externalsecret import CreationPolicy, ExternalSecretSpec, RefreshPolicy
+from secretsync.api.objects import ObjectMeta
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncState:
+    """What the ExternalSecret's status says about its last successful sync."""
+
+    refresh_time: datetime.datetime | None = None
+    synced_resource_version: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class TargetState:
+    """What the target Secret looks like now, reduced to what validity needs (no data)."""
+
+    exists: bool
+    managed: bool = False
+    hash_annotation: str | None = None
+    data_hash: str | None = None
+    """The hash of the Secret's actual data, computed where the data was read."""
+
+
+def synced_version(meta: ObjectMeta) -> str:
+    """ESO's syncedResourceVersion: generation plus a hash of labels and annotations, so that a
+    label or annotation change (the force-sync annotation, say) counts as a spec change."""
+    payload = json.dumps(
+        [dict(sorted(meta.labels.items())), dict(sorted(meta.annotations.items()))]
+    )
+    return f"{meta.generation}-{hashlib.sha3_224(payload.encode()).hexdigest()}"
+
+
+def should_refresh(
+    spec: ExternalSecretSpec, meta: ObjectMeta, state: SyncState, now: datetime.datetime
+) -> bool:
+    never_synced = state.synced_resource_version is None or state.refresh_time is None
+    changed = state.synced_resource_version != synced_version(meta)
+    policy = spec.refresh_policy or RefreshPolicy.PERIODIC
+    if policy is RefreshPolicy.CREATED_ONCE:
+        return never_synced
+    if policy is RefreshPolicy.ON_CHANGE:
+        return never_synced or changed
+    interval = spec.refresh_interval
+    if interval.total_seconds() <= 0:
+        # Synced once: with a zero interval ESO never refreshes again, spec changes included.
+        return never_synced
+    if never_synced or changed:
+        return True
+    assert state.refresh_time is not None
+    return state.refresh_time > now or state.refresh_time + interval <= now
+
+
+def seconds_until_due(
+    spec: ExternalSecretSpec, state: SyncState, now: datetime.datetime
+) -> float | None:
+    """When the next periodic refresh is due; None when none will ever be."""
+    policy = spec.refresh_policy or RefreshPolicy.PERIODIC
+    if policy is not RefreshPolicy.PERIODIC or spec.refresh_interval.total_seconds() <= 0:
+        return None
+    if state.refresh_time is None:
+        return 0.0
+    due = state.refresh_time + spec.refresh_interval
+    return max(0.0, (due - now).total_seconds())
+
+
+def secret_valid(target: TargetState, policy: CreationPolicy) -> bool:
+    """ESO's isSecretValid: a missing, unlabelled or hand-edited Secret needs a sync even when
+    no refresh is due. Orphaned Secrets are the user's to edit."""
+    if policy is CreationPolicy.ORPHAN:
+        return True
+    if policy in (CreationPolicy.NONE, CreationPolicy.MERGE) and not target.exists:
+        return True
+    return (
+        target.exists
+        and target.managed
+        and target.hash_annotation is not None
+        and target.hash_annotation == target.data_hash
+    )

@@ -1,0 +1,73 @@
+"""The ExternalSecret's status: a Ready condition with ESO's reasons, refreshTime,
+syncedResourceVersion and observedGeneration (pure)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+class Reason(enum.StrEnum):
+    SYNCED = "SecretSynced"
+    ERROR = "SecretSyncedError"
+    DELETED = "SecretDeleted"
+    MISSING = "SecretMissing"
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    ready: bool
+    reason: Reason
+    message: str
+    synced: bool
+    """A successful sync: refreshTime and syncedResourceVersion move forward."""
+
+
+def timestamp(when: datetime.datetime) -> str:
+    return when.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: str | None) -> datetime.datetime | None:
+    if not text:
+        return None
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.UTC)
+
+
+def ready_condition(
+    outcome: Outcome, previous: Sequence[Mapping[str, Any]], now: datetime.datetime
+) -> dict[str, Any]:
+    status = "True" if outcome.ready else "False"
+    old = next((c for c in previous if c.get("type") == "Ready"), None)
+    # lastTransitionTime moves only when the status flips, as Kubernetes conventions require.
+    since = old.get("lastTransitionTime") if old and old.get("status") == status else None
+    return {
+        "type": "Ready",
+        "status": status,
+        "reason": outcome.reason.value,
+        "message": outcome.message,
+        "lastTransitionTime": since or timestamp(now),
+    }
+
+
+def new_status(
+    current: Mapping[str, Any],
+    outcome: Outcome,
+    *,
+    generation: int,
+    synced_version: str,
+    target_name: str,
+    now: datetime.datetime,
+) -> dict[str, Any]:
+    status = dict(current)
+    previous = [c for c in status.get("conditions") or [] if isinstance(c, Mapping)]
+    others = [c for c in previous if c.get("type") != "Ready"]
+    status["conditions"] = [*others, ready_condition(outcome, previous, now)]
+    status["observedGeneration"] = generation
+    status["binding"] = {"name": target_name}
+    if outcome.synced:
+        status["refreshTime"] = timestamp(now)
+        status["syncedResourceVersion"] = synced_version
+    return status

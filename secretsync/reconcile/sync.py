@@ -1,0 +1,208 @@
+"""One sync of one ExternalSecret: the thin shell around the pure decisions.
+
+Read the target Secret, decide whether a sync is due, resolve, decide the write, do it, then
+record status and Events. On any failure before the write the existing Secret is untouched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from secretsync.api.objects import ExternalSecret, parse_external_secret
+from secretsync.errors import ConfigError, SecretSyncError
+from secretsync.reconcile import refresh, status, writes
+from secretsync.redact import Redactor
+from secretsync.resolve.resolver import Resolver, StoreLookup
+from secretsync.resolve.secret import DATA_HASH_ANNOTATION, MANAGED_LABEL, data_hash
+
+log = logging.getLogger(__name__)
+
+
+class Secrets(Protocol):
+    def get(self, namespace: str, name: str) -> dict[str, Any] | None: ...
+    def create(self, namespace: str, body: Mapping[str, Any]) -> None: ...
+    def replace(self, namespace: str, body: Mapping[str, Any]) -> None: ...
+    def delete(self, namespace: str, name: str) -> None: ...
+
+
+class StatusWriter(Protocol):
+    def patch_status(
+        self, plural: str, namespace: str | None, name: str, status: Mapping[str, Any]
+    ) -> None: ...
+
+
+class Events(Protocol):
+    def record(
+        self,
+        involved: Mapping[str, Any],
+        kind: str,
+        reason: str,
+        message: str,
+        *,
+        warning: bool = False,
+    ) -> None: ...
+
+
+class SyncMetrics(Protocol):
+    def synced(self, store: str, ok: bool, reason: str, seconds: float) -> None: ...
+    def condition(self, namespace: str, name: str, ready: bool) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    next_refresh: float | None
+    """Seconds until the next periodic refresh is due; None when none ever is."""
+
+    failed: bool = False
+    """Retry with backoff (the Secret was left as it was)."""
+
+
+_EVENTS = {
+    writes.Action.CREATE: "Created",
+    writes.Action.UPDATE: "Updated",
+    writes.Action.DELETE: "Deleted",
+}
+
+
+def target_state(secret: Mapping[str, Any] | None) -> refresh.TargetState:
+    if secret is None:
+        return refresh.TargetState(exists=False)
+    meta = secret.get("metadata") or {}
+    return refresh.TargetState(
+        exists=True,
+        managed=(meta.get("labels") or {}).get(MANAGED_LABEL) == "true",
+        hash_annotation=(meta.get("annotations") or {}).get(DATA_HASH_ANNOTATION),
+        data_hash=data_hash(writes.decode_data(secret)),
+    )
+
+
+@dataclasses.dataclass
+class Syncer:
+    secrets: Secrets
+    statuses: StatusWriter
+    events: Events
+    resolver: Resolver
+    lookup: StoreLookup
+    metrics: SyncMetrics
+    clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
+
+    def sync(self, raw: Mapping[str, Any]) -> Result:
+        started = time.monotonic()
+        try:
+            es = parse_external_secret(raw)
+        except ConfigError as exc:
+            # A spec the apiserver accepted but we cannot use: nothing to retry until it changes.
+            self._record(raw, None, _failure(str(exc)), "InvalidSpec")
+            return Result(next_refresh=None)
+        store = es.spec.secret_store_ref.name if es.spec.secret_store_ref else ""
+        existing = self.secrets.get(es.metadata.namespace or "default", es.target_name)
+        now = self.clock()
+        state = refresh.SyncState(
+            refresh_time=status.parse_timestamp((raw.get("status") or {}).get("refreshTime")),
+            synced_resource_version=(raw.get("status") or {}).get("syncedResourceVersion"),
+        )
+        if not refresh.should_refresh(es.spec, es.metadata, state, now) and refresh.secret_valid(
+            target_state(existing), es.spec.target.creation_policy
+        ):
+            return Result(next_refresh=refresh.seconds_until_due(es.spec, state, now))
+        redact = Redactor(writes.decode_data(existing or {}).values())
+        try:
+            outcome = self._converge(es, raw, existing, redact)
+        except SecretSyncError as exc:
+            message = redact(str(exc))
+            self._record(raw, es, _failure(message), "UpdateFailed")
+            self.metrics.synced(store, False, type(exc).__name__, time.monotonic() - started)
+            log.warning(
+                "sync failed",
+                extra={
+                    "object": _key(es),
+                    "store": store,
+                    "reason": type(exc).__name__,
+                    "error": message,
+                },
+            )
+            return Result(next_refresh=None, failed=True)
+        self.metrics.synced(store, True, outcome.reason.value, time.monotonic() - started)
+        new_state = refresh.SyncState(
+            refresh_time=now, synced_resource_version=refresh.synced_version(es.metadata)
+        )
+        return Result(next_refresh=refresh.seconds_until_due(es.spec, new_state, now))
+
+    def _converge(
+        self,
+        es: ExternalSecret,
+        raw: Mapping[str, Any],
+        existing: Mapping[str, Any] | None,
+        redact: Redactor,
+    ) -> status.Outcome:
+        want, resolved = self.resolver.resolve(es, self.lookup)
+        redact.add(want.data.values())
+        write = writes.plan(es, want, resolved, existing)
+        namespace = es.metadata.namespace or "default"
+        if write.action is writes.Action.CREATE and write.body is not None:
+            self.secrets.create(namespace, write.body)
+        elif write.action is writes.Action.UPDATE and write.body is not None:
+            self.secrets.replace(namespace, write.body)
+        elif write.action is writes.Action.DELETE:
+            self.secrets.delete(namespace, es.target_name)
+        outcome = _outcome(write)
+        event = _EVENTS.get(write.action)
+        if write.action is writes.Action.REFUSE:
+            self._record(raw, es, outcome, "UpdateFailed")
+            return outcome
+        self._record(raw, es, outcome, event)
+        if event:
+            log.info("secret written", extra={"object": _key(es), "reason": event})
+        return outcome
+
+    def _record(
+        self,
+        raw: Mapping[str, Any],
+        es: ExternalSecret | None,
+        outcome: status.Outcome,
+        event: str | None,
+    ) -> None:
+        meta = raw.get("metadata") or {}
+        current = raw.get("status") or {}
+        new = status.new_status(
+            current,
+            outcome,
+            generation=int(meta.get("generation") or 0),
+            synced_version=refresh.synced_version(es.metadata) if es else "",
+            target_name=es.target_name if es else str(meta.get("name")),
+            now=self.clock(),
+        )
+        if new != current:
+            self.statuses.patch_status(
+                "externalsecrets", meta.get("namespace"), str(meta.get("name")), new
+            )
+        if event:
+            self.events.record(
+                raw, "ExternalSecret", event, outcome.message, warning=not outcome.ready
+            )
+        self.metrics.condition(str(meta.get("namespace")), str(meta.get("name")), outcome.ready)
+
+
+def _failure(message: str) -> status.Outcome:
+    return status.Outcome(ready=False, reason=status.Reason.ERROR, message=message, synced=False)
+
+
+def _outcome(write: writes.Write) -> status.Outcome:
+    if write.action is writes.Action.REFUSE:
+        return _failure(write.reason)
+    if write.action is writes.Action.DELETE or (
+        write.action is writes.Action.NOTHING and write.reason
+    ):
+        return status.Outcome(True, status.Reason.DELETED, write.reason, synced=True)
+    if write.action is writes.Action.WAIT:
+        return status.Outcome(True, status.Reason.MISSING, write.reason, synced=True)
+    return status.Outcome(True, status.Reason.SYNCED, "secret synced", synced=True)
+
+
+def _key(es: ExternalSecret) -> str:
+    return f"{es.metadata.namespace}/{es.metadata.name}"

@@ -1,0 +1,112 @@
+"""Which leaves get encrypted: sops' suffix and regex rules (`Tree.shouldBeEncrypted`).
+
+Regexes are Go RE2, matched unanchored against each path component (or each active comment).
+Python's `re` agrees with RE2 on the patterns people write in `.sops.yaml`; we compile lazily and
+turn a pattern Python rejects into a ConfigError naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from secretsync.errors import ConfigError
+
+DEFAULT_UNENCRYPTED_SUFFIX = "_unencrypted"
+
+RULE_FIELDS = (
+    "unencrypted_suffix",
+    "encrypted_suffix",
+    "unencrypted_regex",
+    "encrypted_regex",
+    "unencrypted_comment_regex",
+    "encrypted_comment_regex",
+)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """At most one field is set (sops refuses files with more)."""
+
+    unencrypted_suffix: str = ""
+    encrypted_suffix: str = ""
+    unencrypted_regex: str = ""
+    encrypted_regex: str = ""
+    unencrypted_comment_regex: str = ""
+    encrypted_comment_regex: str = ""
+    mac_only_encrypted: bool = False
+
+    def __post_init__(self) -> None:
+        if sum(1 for name in RULE_FIELDS if getattr(self, name)) > 1:
+            raise ConfigError("only one of " + ", ".join(RULE_FIELDS) + " may be set", field="sops")
+        for name in RULE_FIELDS[2:]:
+            _compile(getattr(self, name), name)
+
+    def effective(self) -> Rules:
+        """With no rule at all, sops assumes `unencrypted_suffix: _unencrypted`."""
+        if any(getattr(self, name) for name in RULE_FIELDS):
+            return self
+        return Rules(
+            unencrypted_suffix=DEFAULT_UNENCRYPTED_SUFFIX,
+            mac_only_encrypted=self.mac_only_encrypted,
+        )
+
+    @cached_property
+    def _patterns(self) -> dict[str, re.Pattern[str] | None]:
+        return {name: _compile(getattr(self, name), name) for name in RULE_FIELDS[2:]}
+
+    @cached_property
+    def path_dependent_only(self) -> bool:
+        """True when comments never change the decision (the fast path for big files)."""
+        return not (self.unencrypted_comment_regex or self.encrypted_comment_regex)
+
+    def matches_unencrypted_comment(self, text: str) -> bool:
+        rx = self._patterns["unencrypted_comment_regex"]
+        return rx is not None and rx.search(text) is not None
+
+    def should_encrypt(
+        self, path: Sequence[str], comments: Sequence[Sequence[str]], is_comment: bool
+    ) -> bool:
+        encrypted = True
+        if self.unencrypted_suffix and any(p.endswith(self.unencrypted_suffix) for p in path):
+            encrypted = False
+        if self.encrypted_suffix:
+            encrypted = any(p.endswith(self.encrypted_suffix) for p in path)
+        patterns = self._patterns
+        if (rx := patterns["unencrypted_regex"]) and any(rx.search(p) for p in path):
+            encrypted = False
+        if rx := patterns["encrypted_regex"]:
+            encrypted = any(rx.search(p) for p in path)
+        if (rx := patterns["unencrypted_comment_regex"]) and any(
+            rx.search(c) for level in comments for c in level
+        ):
+            encrypted = False
+        if rx := patterns["encrypted_comment_regex"]:
+            encrypted = _encrypted_by_comment(rx, comments, is_comment)
+        return encrypted
+
+
+def _encrypted_by_comment(
+    rx: re.Pattern[str], comments: Sequence[Sequence[str]], is_comment: bool
+) -> bool:
+    # The comment line that itself matches stays plaintext: sops skips the newest comment when
+    # the leaf being decided is that comment.
+    last_level = len(comments) - 1
+    for i, level in enumerate(comments):
+        for j, text in enumerate(level):
+            if is_comment and i == last_level and j == len(level) - 1:
+                continue
+            if rx.search(text):
+                return True
+    return False
+
+
+def _compile(pattern: str, field: str) -> re.Pattern[str] | None:
+    if not pattern:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"invalid regular expression: {exc}", field=field) from exc
