@@ -9,13 +9,13 @@ and reused across reconciles, so logins and credentials are cached for their who
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
-from typing import Protocol
+from collections.abc import Callable, Iterable, Mapping
+from typing import Protocol, runtime_checkable
 
 from secretsync.api.common import SecretKeySelector
 from secretsync.api.externalsecret import Find, RemoteRef
 from secretsync.api.objects import SecretStore
-from secretsync.errors import ConfigError, NotFound
+from secretsync.errors import ConfigError, NotFound, SecretSyncError
 
 
 class Credentials(Protocol):
@@ -89,6 +89,15 @@ class Provider(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class BatchProvider(Provider, Protocol):
+    """A provider that reads many keys in few calls (AWS BatchGetSecretValue, GetParameters)."""
+
+    def get_many(self, refs: Iterable[RemoteRef]) -> dict[RemoteRef, bytes | SecretSyncError]:
+        """Values by ref; one key's failure is returned in the dict, not raised."""
+        ...
 
 
 ProviderFactory = Callable[[StoreContext], Provider]

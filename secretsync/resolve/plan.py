@@ -17,7 +17,7 @@ from secretsync.api.externalsecret import (
     StoreRef,
 )
 from secretsync.errors import NotFound, SecretSyncError
-from secretsync.providers.base import Provider
+from secretsync.providers.base import BatchProvider, Provider
 from secretsync.resolve import keys, values
 
 Transform = Callable[[str, str, str], str]
@@ -143,9 +143,39 @@ def _many_values(
     }
 
 
+def _batched(
+    planned: Sequence[Read], provider_for: Callable[[StoreRef], Provider]
+) -> dict[tuple[StoreRef, RemoteRef | Find], bytes | SecretSyncError]:
+    """Plain gets against a provider that batches are read in as few calls as it can."""
+    by_store: dict[StoreRef, list[RemoteRef]] = {}
+    for read in planned:
+        if read.op == "get" and isinstance(read.ref, RemoteRef):
+            by_store.setdefault(read.store, []).append(read.ref)
+    found: dict[tuple[StoreRef, RemoteRef | Find], bytes | SecretSyncError] = {}
+    for store, refs in by_store.items():
+        provider = provider_for(store)
+        if len(refs) > 1 and isinstance(provider, BatchProvider):
+            found.update({(store, ref): v for ref, v in provider.get_many(refs).items()})
+    return found
+
+
+def _outcome(read: Read, prefetched: bytes | SecretSyncError) -> Outcome:
+    if isinstance(prefetched, bytes):
+        return prefetched
+    if isinstance(prefetched, NotFound):
+        return NotFound(f"{read.describe}: {prefetched}")
+    raise type(prefetched)(f"{read.describe}: {prefetched}") from prefetched
+
+
 def resolve(
     spec: ExternalSecretSpec, provider_for: Callable[[StoreRef], Provider], transform: Transform
 ) -> Resolved:
     planned = reads(spec)
-    outcomes = [perform(read, provider_for(read.store)) for read in planned]
+    prefetched = _batched(planned, provider_for)
+    outcomes = [
+        _outcome(read, prefetched[(read.store, read.ref)])
+        if (read.store, read.ref) in prefetched
+        else perform(read, provider_for(read.store))
+        for read in planned
+    ]
     return combine(spec, planned, outcomes, transform)
