@@ -168,8 +168,8 @@ EXPECTED_DATA = {
     "port": b"5432",
     "tls": b'{"on":true}',
     "whole": (
-        '{"password":"s3cr3t-\\u003c\\u0026\\u003e-value","port":5432,"tls":{"on":true}}'
-    ).encode(),
+        b'{"password":"s3cr3t-\\u003c\\u0026\\u003e-value","port":5432,"tls":{"on":true}}'
+    ),
     "aws-token": SEEDED[1].encode(),
     "ssm": SEEDED[2].encode(),
     "api-key": SEEDED[3].encode(),
