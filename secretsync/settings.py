@@ -1,4 +1,4 @@
-"""Process-wide settings, read once from flags and environment in __main__ and passed down."""
+"""Process-wide settings, read once from flags and environment in the CLI and passed down."""
 
 from __future__ import annotations
 
@@ -12,8 +12,34 @@ class LogFormat(enum.StrEnum):
 
 
 @dataclasses.dataclass(frozen=True)
-class Settings:
+class OperatorSettings:
+    namespaces: tuple[str, ...] = ()
+    """Namespaces to watch; empty means cluster-wide."""
+
+    label_selector: str = ""
+    """Only ExternalSecrets matching this selector (equality terms), for sharding replicas."""
+
+    concurrency: int = 8
+    """Syncs running at once. Provider calls and API writes are I/O bound, so threads suffice."""
+
+    default_refresh_interval: str = "1h"
+    """For ExternalSecrets whose spec carries no refreshInterval at all."""
+
+    metrics_address: str = "0.0.0.0:8080"
+    """host:port for /metrics, /healthz and /readyz; empty disables the endpoint."""
+
     log_format: LogFormat = LogFormat.JSON
-    """Operator logs are JSON by default so that log pipelines can index the stable keys."""
+    """JSON by default, so log pipelines can index the stable keys."""
 
     log_level: str = "INFO"
+    kubeconfig: str | None = None
+    """None means the default kubeconfig, else the in-cluster config."""
+
+    leader_election: bool = True
+    lease_namespace: str = "secretsync-system"
+    lease_name: str = "secretsync-operator"
+    identity: str = ""
+    """This replica's name in the Lease; defaults to the host name."""
+
+    cache_dir: str = ""
+    """Where Git checkouts of SOPS stores are cached; empty means a private temporary folder."""

@@ -7,6 +7,7 @@ only when one of these commands runs, so `secretsync encrypt` starts as fast as 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,84 @@ def _crds(args: argparse.Namespace) -> int:
     from secretsync.cli import crds_command  # noqa: PLC0415 - lazy, see module docstring
 
     return crds_command.run(args)
+
+
+def _operator(args: argparse.Namespace) -> int:
+    from secretsync.operator import app  # noqa: PLC0415 - lazy, see module docstring
+    from secretsync.settings import LogFormat, OperatorSettings  # noqa: PLC0415
+
+    settings = OperatorSettings(
+        namespaces=tuple(n for n in args.namespace.split(",") if n),
+        label_selector=args.label_selector,
+        concurrency=args.concurrency,
+        default_refresh_interval=args.default_refresh_interval,
+        metrics_address=args.metrics_address,
+        log_format=LogFormat(args.log_format),
+        log_level=args.log_level,
+        kubeconfig=args.kubeconfig,
+        leader_election=args.leader_elect,
+        lease_namespace=args.lease_namespace,
+        lease_name=args.lease_name,
+        identity=args.identity,
+    )
+    return app.run(settings)
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"SECRETSYNC_{name}", default)
+
+
+def register_operator(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "operator",
+        help="run the controller against the current kubeconfig or in-cluster",
+        description="Every flag can also be set as SECRETSYNC_<FLAG> in the environment, e.g. "
+        "SECRETSYNC_NAMESPACE=team-a,team-b.",
+    )
+    add = parser.add_argument
+    add(
+        "--namespace",
+        default=_env("NAMESPACE", ""),
+        help="comma-separated namespaces to watch (default: the whole cluster)",
+    )
+    add(
+        "--label-selector",
+        default=_env("LABEL_SELECTOR", ""),
+        help="only ExternalSecrets with these labels (k=v,k!=v,k,!k), to shard replicas",
+    )
+    add(
+        "--concurrency",
+        type=int,
+        default=int(_env("CONCURRENCY", "8")),
+        help="syncs running at once (default: 8)",
+    )
+    add(
+        "--default-refresh-interval",
+        default=_env("DEFAULT_REFRESH_INTERVAL", "1h"),
+        help="refreshInterval for ExternalSecrets that set none (default: 1h)",
+    )
+    add(
+        "--metrics-address",
+        default=_env("METRICS_ADDRESS", "0.0.0.0:8080"),
+        help="host:port of /metrics, /healthz and /readyz; empty turns them off",
+    )
+    add("--log-format", choices=["json", "text"], default=_env("LOG_FORMAT", "json"))
+    add("--log-level", default=_env("LOG_LEVEL", "INFO"))
+    add(
+        "--kubeconfig",
+        default=os.environ.get("KUBECONFIG"),
+        help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then in-cluster)",
+    )
+    add(
+        "--leader-elect",
+        action=argparse.BooleanOptionalAction,
+        default=_env("LEADER_ELECT", "true") == "true",
+        help="wait for the Lease before syncing, so replicas can stand by (default: on)",
+    )
+    add("--lease-namespace", default=_env("LEASE_NAMESPACE", "secretsync-system"))
+    add("--lease-name", default=_env("LEASE_NAME", "secretsync-operator"))
+    add("--identity", default=_env("IDENTITY", ""), help="this replica's name in the Lease")
+    parser.set_defaults(handler=_operator)
 
 
 def register_render(subparsers: Any) -> None:

@@ -26,6 +26,7 @@ _COMMAND_MODULES: tuple[
     sops_keys.register_updatekeys,
     sops_commands.register_set_unset,
     sops_commands.register_filestatus,
+    cluster_commands.register_operator,
     cluster_commands.register_render,
     cluster_commands.register_crds,
 )

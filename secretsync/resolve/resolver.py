@@ -5,11 +5,12 @@ providers, resolve and template the data. The operator keeps one Resolver for it
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from secretsync.api.externalsecret import StoreKind, StoreRef
 from secretsync.api.objects import ExternalSecret, SecretStore
+from secretsync.errors import AccessDenied
 from secretsync.providers import registry
 from secretsync.providers.base import Credentials, NoTelemetry, Provider, StoreContext, Telemetry
 from secretsync.resolve import plan, secret, stores, templating
@@ -32,10 +33,16 @@ class Resolver:
         self._providers: dict[ProviderKey, Provider] = {}
         self._lock = threading.Lock()
 
-    def provider(self, store: SecretStore, namespace: str) -> Provider:
-        """Cached per store version and referent namespace, so logins outlive reconciles."""
+    @staticmethod
+    def _key(store: SecretStore, namespace: str) -> ProviderKey:
+        # The generation moves with spec changes only; resourceVersion would also move with
+        # every status write and throw away a perfectly good login.
         meta = store.metadata
-        key = (store.kind, meta.namespace, meta.name, meta.resource_version, namespace)
+        return (store.kind, meta.namespace, meta.name, str(meta.generation), namespace)
+
+    def provider(self, store: SecretStore, namespace: str) -> Provider:
+        """Cached per store generation and referent namespace, so logins outlive reconciles."""
+        key = self._key(store, namespace)
         with self._lock:
             stale = [
                 k for k in self._providers if k[:3] == key[:3] and k[4] == namespace and k != key
@@ -57,15 +64,31 @@ class Resolver:
     ) -> tuple[secret.Desired, plan.Resolved]:
         namespace = es.metadata.namespace or "default"
 
+        used: list[SecretStore] = []
+
         def provider_for(ref: StoreRef) -> Provider:
             store = lookup.store(ref.kind, namespace, ref.name)
             stores.check_access(store, namespace, lookup.namespace_labels(namespace))
+            used.append(store)
             return self.provider(store, namespace)
 
-        resolved = plan.resolve(es.spec, provider_for, templating.transform_key)
+        try:
+            resolved = plan.resolve(es.spec, provider_for, templating.transform_key)
+        except AccessDenied:
+            # Credentials may have been rotated in their Secret since the provider was built:
+            # the next attempt starts from a fresh login.
+            self._drop(self._key(store, namespace) for store in used)
+            raise
         template = es.spec.target.template
         rendered = templating.apply(template, resolved.data) if template else None
         return secret.desired(es, resolved.data, rendered), resolved
+
+    def _drop(self, keys: Iterable[ProviderKey]) -> None:
+        with self._lock:
+            for key in set(keys):
+                provider = self._providers.pop(key, None)
+                if provider is not None:
+                    provider.close()
 
     def close(self) -> None:
         with self._lock:

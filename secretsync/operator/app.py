@@ -1,0 +1,131 @@
+"""`secretsync operator`: wire the parts together and run until told to stop.
+
+With leader election on, a replica waits for the Lease before it watches or writes anything;
+if it cannot renew the Lease in time it exits, so two replicas never sync at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+
+import kopf
+
+from secretsync.kube import client as kube_client
+from secretsync.kube import watch
+from secretsync.kube.credentials import ClusterCredentials
+from secretsync.kube.events import EventRecorder
+from secretsync.kube.externalsecrets import StatusClient
+from secretsync.kube.leases import LeaderElector
+from secretsync.kube.lookup import ClusterLookup
+from secretsync.kube.secrets import SecretClient
+from secretsync.operator import handlers, logs, telemetry
+from secretsync.operator.controller import Controller
+from secretsync.operator.state import CachedLookup, State
+from secretsync.reconcile.sync import Syncer
+from secretsync.resolve.resolver import Resolver
+from secretsync.resolve.secret import MANAGED_LABEL
+from secretsync.settings import OperatorSettings
+
+log = logging.getLogger(__name__)
+RENEW_EVERY = 5.0
+
+
+def _lead(elector: LeaderElector, health: telemetry.Health, stop: threading.Event) -> None:
+    log.info("waiting for the leader lease", extra={"object": elector.name})
+    while not stop.is_set():
+        try:
+            if elector.try_acquire():
+                break
+        except Exception as exc:
+            log.warning("lease not acquired", extra={"reason": type(exc).__name__})
+        health.beat()
+        stop.wait(2.0)
+    health.leading = True
+    log.info("leading", extra={"object": elector.name})
+
+
+def _keep_leading(elector: LeaderElector, stop: threading.Event) -> None:
+    last = time.monotonic()
+    while not stop.wait(RENEW_EVERY):
+        try:
+            if elector.try_acquire():
+                last = time.monotonic()
+                continue
+        except Exception as exc:
+            log.warning("lease renewal failed", extra={"reason": type(exc).__name__})
+        if time.monotonic() - last > elector.duration:
+            log.error("lost the leader lease; exiting so that another replica takes over")
+            os._exit(1)
+
+
+def run(settings: OperatorSettings) -> int:
+    logs.configure(settings.log_format, settings.log_level)
+    if settings.kubeconfig:
+        os.environ["KUBECONFIG"] = settings.kubeconfig  # kopf's login reads it from here
+    api = kube_client.api_client(settings.kubeconfig)
+    metrics, health = telemetry.Metrics(), telemetry.Health()
+    if settings.metrics_address:
+        telemetry.serve(settings.metrics_address, metrics, health)
+    stop = threading.Event()
+    elector = None
+    if settings.leader_election:
+        identity = settings.identity or socket.gethostname()
+        elector = LeaderElector(api, settings.lease_namespace, settings.lease_name, identity)
+        _lead(elector, health, stop)
+        threading.Thread(target=_keep_leading, args=(elector, stop), daemon=True).start()
+    statuses = StatusClient(api)
+    resolver = Resolver(ClusterCredentials(api), metrics)
+    state = State()
+    syncer = Syncer(
+        SecretClient(api),
+        statuses,
+        EventRecorder(api),
+        resolver,
+        CachedLookup(state, ClusterLookup(api)),
+        metrics,
+    )
+    controller = Controller(
+        state,
+        syncer,
+        statuses,
+        metrics,
+        health,
+        label_selector=settings.label_selector,
+        default_refresh_interval=settings.default_refresh_interval,
+    )
+    workers = [
+        threading.Thread(target=controller.work, name=f"sync-{i}", daemon=True)
+        for i in range(settings.concurrency)
+    ]
+    for worker in workers:
+        worker.start()
+    namespace = settings.namespaces[0] if len(settings.namespaces) == 1 else None
+    threading.Thread(
+        target=watch.run,
+        name="secret-watch",
+        daemon=True,
+        args=(api, namespace, f"{MANAGED_LABEL}=true", controller.on_managed_secret, stop),
+    ).start()
+    health.ready = True
+    registry = handlers.build_registry(
+        controller, health, settings.kubeconfig, settings.concurrency
+    )
+    try:
+        kopf.run(
+            registry=registry,
+            standalone=True,
+            clusterwide=not settings.namespaces,
+            namespaces=list(settings.namespaces),
+        )
+    finally:
+        stop.set()
+        controller.stopping.set()
+        controller.queue.close()
+        resolver.close()
+        if elector is not None:
+            elector.release()
+    return 0

@@ -1,0 +1,188 @@
+"""The operator's moving parts, without kopf: events in, keys on the work queue, workers that
+sync, and drift detection from the managed-Secret watch."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from secretsync.errors import ConfigError
+from secretsync.metrics import Counter
+from secretsync.operator.state import Key, State, es_key
+from secretsync.operator.telemetry import Health, Metrics
+from secretsync.reconcile import status, writes
+from secretsync.reconcile.queue import WorkQueue
+from secretsync.reconcile.sync import StatusWriter, Syncer
+from secretsync.resolve.secret import DATA_HASH_ANNOTATION, data_hash
+
+log = logging.getLogger(__name__)
+STORE_PLURALS = {"SecretStore": "secretstores", "ClusterSecretStore": "clustersecretstores"}
+
+
+def parse_selector(text: str) -> list[tuple[str, str, str | None]]:
+    """Equality-based label selector terms: `k=v`, `k==v`, `k!=v`, `k`, `!k`."""
+    terms: list[tuple[str, str, str | None]] = []
+    for raw in filter(None, (t.strip() for t in text.split(","))):
+        if "!=" in raw:
+            key, value = raw.split("!=", 1)
+            terms.append((key.strip(), "!=", value.strip()))
+        elif "=" in raw:
+            key, value = raw.replace("==", "=").split("=", 1)
+            terms.append((key.strip(), "=", value.strip()))
+        elif raw.startswith("!"):
+            terms.append((raw[1:].strip(), "!", None))
+        else:
+            terms.append((raw, "exists", None))
+    return terms
+
+
+def _term_holds(labels: Mapping[str, str], key: str, op: str, value: str | None) -> bool:
+    if op == "=":
+        return labels.get(key) == value
+    if op == "!=":
+        return labels.get(key) != value
+    if op == "!":
+        return key not in labels
+    return key in labels
+
+
+def selected(labels: Mapping[str, str], terms: list[tuple[str, str, str | None]]) -> bool:
+    return all(_term_holds(labels, key, op, value) for key, op, value in terms)
+
+
+class Controller:
+    def __init__(
+        self,
+        state: State,
+        syncer: Syncer,
+        statuses: StatusWriter,
+        metrics: Metrics,
+        health: Health,
+        *,
+        label_selector: str = "",
+        default_refresh_interval: str = "1h",
+    ) -> None:
+        self.state = state
+        self.queue = WorkQueue()
+        self.syncer = syncer
+        self.statuses = statuses
+        self.metrics = metrics
+        self.health = health
+        self._terms = parse_selector(label_selector)
+        self._default_interval = default_refresh_interval
+        self.stopping = threading.Event()
+        self.syncs = Counter("secretsync_syncs_performed_total", "Syncs the workers ran.")
+        metrics.extra.append(self.syncs)
+
+    # --- events ---------------------------------------------------------------------------
+
+    def on_external_secret(self, event_type: str | None, raw: Mapping[str, Any]) -> None:
+        self.health.beat()
+        key = es_key(raw)
+        labels = (raw.get("metadata") or {}).get("labels") or {}
+        if event_type == "DELETED" or not selected(labels, self._terms):
+            self.state.drop_es(key)
+            self.queue.forget(key)
+            self.metrics.forget(*key)
+            return
+        body = dict(raw)
+        spec = dict(body.get("spec") or {})
+        spec.setdefault("refreshInterval", self._default_interval)
+        body["spec"] = spec
+        if self.state.put_es(body):
+            self.queue.add(key)
+
+    def on_store(self, event_type: str | None, raw: Mapping[str, Any]) -> None:
+        self.health.beat()
+        meta = raw.get("metadata") or {}
+        kind = str(raw.get("kind"))
+        namespace = meta.get("namespace")
+        if event_type == "DELETED":
+            self.state.drop_store(kind, namespace, str(meta.get("name")))
+            return
+        try:
+            self.state.put_store(raw)
+            outcome = ("True", "Valid", "store validated")
+        except ConfigError as exc:
+            outcome = ("False", "InvalidProviderConfig", str(exc))
+        self._store_status(raw, kind, *outcome)
+        for key in self.state.users_of(kind, namespace, str(meta.get("name"))):
+            self.queue.add(key)
+
+    def _store_status(
+        self, raw: Mapping[str, Any], kind: str, ready: str, reason: str, message: str
+    ) -> None:
+        current = raw.get("status") or {}
+        previous = current.get("conditions") or []
+        old = next((c for c in previous if c.get("type") == "Ready"), None)
+        if old and (old.get("status"), old.get("reason"), old.get("message")) == (
+            ready,
+            reason,
+            message,
+        ):
+            return
+        now = datetime.datetime.now(datetime.UTC)
+        condition = {
+            "type": "Ready",
+            "status": ready,
+            "reason": reason,
+            "message": message,
+            "lastTransitionTime": status.timestamp(now),
+        }
+        meta = raw.get("metadata") or {}
+        try:
+            self.statuses.patch_status(
+                STORE_PLURALS[kind],
+                meta.get("namespace"),
+                str(meta.get("name")),
+                {"conditions": [condition]},
+            )
+        except Exception as exc:
+            log.warning(
+                "store status not written",
+                extra={"object": meta.get("name"), "reason": type(exc).__name__},
+            )
+
+    def on_managed_secret(self, event_type: str, raw: Mapping[str, Any]) -> None:
+        """A managed Secret was edited or deleted by someone else: put it back."""
+        meta = raw.get("metadata") or {}
+        owner = self.state.owner_of(str(meta.get("namespace")), str(meta.get("name")))
+        if owner is None:
+            return
+        annotation = (meta.get("annotations") or {}).get(DATA_HASH_ANNOTATION)
+        drifted = event_type == "DELETED" or annotation != data_hash(writes.decode_data(raw))
+        if drifted:
+            self.metrics.drift.inc(owner[0])
+            log.info(
+                "managed secret drifted; restoring",
+                extra={"object": f"{owner[0]}/{owner[1]}", "reason": event_type.lower()},
+            )
+            self.queue.add(owner)
+
+    # --- workers --------------------------------------------------------------------------
+
+    def work(self) -> None:
+        while not self.stopping.is_set():
+            key = self.queue.get(timeout=1.0)
+            if key is None:
+                continue
+            self._sync(key)  # type: ignore[arg-type]
+
+    def _sync(self, key: Key) -> None:
+        raw = self.state.get_es(key)
+        if raw is None:
+            self.queue.done(key)
+            return
+        try:
+            result = self.syncer.sync(raw)
+        except Exception:
+            log.exception("sync crashed", extra={"object": f"{key[0]}/{key[1]}"})
+            self.queue.done(key, failed=True)
+            return
+        finally:
+            self.syncs.inc()
+            self.health.beat()
+        self.queue.done(key, failed=result.failed, retry_after=result.next_refresh)

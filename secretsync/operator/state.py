@@ -1,0 +1,154 @@
+"""What the operator knows between events: the latest ExternalSecrets and stores it was sent,
+and the indexes that map a changed Secret or store back to the ExternalSecrets it concerns.
+
+Only objects' specs and metadata are kept here, never Secret data.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from secretsync.api.externalsecret import StoreKind
+from secretsync.api.objects import CLUSTER_SECRET_STORE, SecretStore, parse_store
+from secretsync.errors import ConfigError, NotFound
+from secretsync.resolve.resolver import StoreLookup
+
+Key = tuple[str, str]
+StoreKey = tuple[str, str | None, str]
+
+
+def es_key(raw: Mapping[str, Any]) -> Key:
+    meta = raw.get("metadata") or {}
+    return (str(meta.get("namespace")), str(meta.get("name")))
+
+
+def _identity(raw: Mapping[str, Any]) -> tuple[Any, ...]:
+    meta = raw.get("metadata") or {}
+    return (
+        meta.get("generation"),
+        sorted((meta.get("labels") or {}).items()),
+        sorted((meta.get("annotations") or {}).items()),
+    )
+
+
+def _store_refs(raw: Mapping[str, Any]) -> set[StoreKey]:
+    spec = raw.get("spec") or {}
+    namespace = str((raw.get("metadata") or {}).get("namespace"))
+    refs = [spec.get("secretStoreRef")]
+    for entry in [*(spec.get("data") or []), *(spec.get("dataFrom") or [])]:
+        refs.append(((entry or {}).get("sourceRef") or {}).get("storeRef"))
+    found: set[StoreKey] = set()
+    for ref in refs:
+        if isinstance(ref, Mapping) and ref.get("name"):
+            cluster = ref.get("kind") == CLUSTER_SECRET_STORE
+            found.add(
+                (
+                    str(ref.get("kind") or "SecretStore"),
+                    None if cluster else namespace,
+                    str(ref["name"]),
+                )
+            )
+    return found
+
+
+class State:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._es: dict[Key, dict[str, Any]] = {}
+        self._seen: dict[Key, tuple[Any, ...]] = {}
+        self._targets: dict[tuple[str, str], Key] = {}
+        self._stores: dict[StoreKey, SecretStore] = {}
+
+    def put_es(self, raw: Mapping[str, Any]) -> bool:
+        """Remember the latest object; True when its spec, labels or annotations changed (a
+        status-only update, such as our own, is not a reason to sync)."""
+        key = es_key(raw)
+        target = ((raw.get("spec") or {}).get("target") or {}).get("name") or key[1]
+        with self._lock:
+            self._es[key] = copy.deepcopy(dict(raw))
+            self._targets[(key[0], str(target))] = key
+            identity = _identity(raw)
+            changed = self._seen.get(key) != identity
+            self._seen[key] = identity
+            return changed
+
+    def drop_es(self, key: Key) -> None:
+        with self._lock:
+            self._es.pop(key, None)
+            self._seen.pop(key, None)
+            for target in [t for t, k in self._targets.items() if k == key]:
+                del self._targets[target]
+
+    def get_es(self, key: Key) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._es.get(key)
+            return copy.deepcopy(found) if found is not None else None
+
+    def owner_of(self, namespace: str, secret_name: str) -> Key | None:
+        with self._lock:
+            return self._targets.get((namespace, secret_name))
+
+    def put_store(self, raw: Mapping[str, Any]) -> SecretStore:
+        store = parse_store(raw)
+        scope = None if store.kind == CLUSTER_SECRET_STORE else store.metadata.namespace
+        with self._lock:
+            self._stores[(store.kind, scope, store.metadata.name)] = store
+        return store
+
+    def drop_store(self, kind: str, namespace: str | None, name: str) -> None:
+        with self._lock:
+            self._stores.pop(
+                (kind, namespace if kind != CLUSTER_SECRET_STORE else None, name), None
+            )
+
+    def cached_store(self, key: StoreKey) -> SecretStore | None:
+        with self._lock:
+            return self._stores.get(key)
+
+    def users_of(self, kind: str, namespace: str | None, name: str) -> list[Key]:
+        wanted = (kind, None if kind == CLUSTER_SECRET_STORE else namespace, name)
+        with self._lock:
+            return [key for key, raw in self._es.items() if wanted in _store_refs(raw)]
+
+    def keys(self) -> list[Key]:
+        with self._lock:
+            return list(self._es)
+
+
+class CachedLookup:
+    """Stores from the watch cache (no API call per sync), with the cluster as a fallback for
+    a store not seen yet; namespace labels cached for a minute."""
+
+    def __init__(
+        self,
+        state: State,
+        cluster: StoreLookup,
+        clock: Callable[[], float] = time.monotonic,
+        ttl: float = 60.0,
+    ) -> None:
+        self._state, self._cluster, self._clock, self._ttl = state, cluster, clock, ttl
+        self._labels: dict[str, tuple[float, Mapping[str, str]]] = {}
+
+    def store(self, kind: StoreKind, namespace: str, name: str) -> SecretStore:
+        scope = None if kind is StoreKind.CLUSTER_SECRET_STORE else namespace
+        found = self._state.cached_store((kind.value, scope, name))
+        if found is not None:
+            return found
+        try:
+            return self._cluster.store(kind, namespace, name)
+        except ConfigError as exc:
+            raise ConfigError(f"{kind.value} {name}: {exc}") from exc
+        except NotFound as exc:
+            raise NotFound(f"{kind.value} {name} does not exist") from exc
+
+    def namespace_labels(self, namespace: str) -> Mapping[str, str]:
+        cached = self._labels.get(namespace)
+        if cached is not None and self._clock() - cached[0] < self._ttl:
+            return cached[1]
+        labels = self._cluster.namespace_labels(namespace)
+        self._labels[namespace] = (self._clock(), labels)
+        return labels
