@@ -6,7 +6,8 @@ the test ERROR with the command that installs it; nothing is ever skipped.
 
 The stack starts lazily, once per run: the first xdist worker that needs it starts it under a
 file lock, the others wait and read its env file, and the controller stops it at the end. If a
-stack from `make testbed-up` is already running, the run uses that one and leaves it running.
+stack from `make testbed-up` is already running, the run uses that one and leaves it running
+(SECRETSYNC_TESTBED=private starts a private one regardless).
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def _start_or_join(run_dir: Path) -> stack.Testbed:
 @pytest.fixture(scope="session")
 def testbed() -> stack.Testbed:
     """The running test bed: `make testbed-up`'s if it is up, else one started for this run."""
-    if stack.is_running(paths.DEFAULT_STATE_DIR):
+    shared_allowed = os.environ.get("SECRETSYNC_TESTBED") != "private"
+    if shared_allowed and stack.is_running(paths.DEFAULT_STATE_DIR):
         return stack.read_env(paths.DEFAULT_STATE_DIR)
     return _start_or_join(Path(os.environ[RUN_DIR_ENV]))
 
