@@ -51,14 +51,18 @@ class LeaderElector:
                 lease = self._api.read_namespaced_lease(self.name, self.namespace)
         except NotFound:
             return self._create(now)
-        spec = lease.spec.to_dict() if lease.spec else {}
-        if not may_take(spec, self.identity, now):
+        spec = lease.spec or client.V1LeaseSpec()
+        view = {"holderIdentity": spec.holder_identity, "renewTime": spec.renew_time,
+                "leaseDurationSeconds": spec.lease_duration_seconds}
+        if not may_take(view, self.identity, now):
             return False
-        if spec.get("holderIdentity") != self.identity:
-            spec["acquireTime"] = now
-            spec["leaseTransitions"] = int(spec.get("leaseTransitions") or 0) + 1
-        spec.update(holderIdentity=self.identity, renewTime=now, leaseDurationSeconds=self.duration)
-        lease.spec = client.V1LeaseSpec(**spec)
+        if spec.holder_identity != self.identity:
+            spec.acquire_time = now
+            spec.lease_transitions = (spec.lease_transitions or 0) + 1
+        spec.holder_identity = self.identity
+        spec.renew_time = now
+        spec.lease_duration_seconds = self.duration
+        lease.spec = spec
         try:
             with mapped(f"renewing lease {self.namespace}/{self.name}"):
                 self._api.replace_namespaced_lease(self.name, self.namespace, lease)
