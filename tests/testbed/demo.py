@@ -1,20 +1,26 @@
-"""`make demo`: bring the local stack up in the foreground, show how to reach it, and tear it
-down cleanly on Ctrl-C.
-
-The operator does not exist yet (issue 5); once it does, this starts it with its own
-ServiceAccount, applies examples/, and prints the Secrets it synced.
-"""
+"""`make demo`: the local stack, the operator running with its own ServiceAccount's RBAC, every
+example in examples/ applied, and the Secrets it syncs printed. Ctrl-C tears it all down."""
 
 from __future__ import annotations
 
+import base64
+import os
 import signal
+import string
+import subprocess
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 
-from tests.testbed import paths, stack
+from kubernetes import client
+
+from tests.testbed import cluster, demo_sources, paths, stack
 from tests.testbed.__main__ import describe
 from tests.testbed.procs import TestbedError
+
+EXAMPLES = paths.REPO_ROOT / "examples"
+NAMESPACE = demo_sources.NAMESPACE
 
 
 def _say(message: str) -> None:
@@ -26,23 +32,100 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _kubectl(testbed: stack.Testbed, *args: str, stdin: str | None = None) -> None:
+    subprocess.run([testbed.KUBECTL_BIN, *args], input=stdin, text=True, check=True,
+                   capture_output=True, env={**os.environ, "KUBECONFIG": testbed.KUBECONFIG})
+
+
+def _start_operator(testbed: stack.Testbed, state_dir: Path) -> subprocess.Popen[bytes]:
+    _kubectl(testbed, "apply", "--server-side", "-k", str(paths.REPO_ROOT / "crds"))
+    _kubectl(testbed, "apply", "--server-side", "-k", str(paths.REPO_ROOT / "deploy" / "rbac"))
+    kubeconfig = cluster.service_account_kubeconfig(
+        testbed.kube(), "secretsync-system", "secretsync", state_dir / "operator.kubeconfig")
+    log = (state_dir / "logs" / "operator.log").open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "secretsync", "operator", "--kubeconfig", str(kubeconfig),
+         "--metrics-address", "127.0.0.1:8080", "--identity", "demo"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=paths.REPO_ROOT,
+        env={**os.environ, "AWS_ENDPOINT_URL": testbed.AWS_ENDPOINT_URL},
+        start_new_session=True,
+    )
+
+
+def _apply_examples(testbed: stack.Testbed, values: dict[str, str]) -> list[Path]:
+    _kubectl(testbed, "create", "namespace", NAMESPACE)
+    files = sorted(EXAMPLES.glob("*.yaml"))
+    for path in files:
+        text = string.Template(path.read_text()).safe_substitute(values)
+        _kubectl(testbed, "apply", "-n", NAMESPACE, "-f", "-", stdin=text)
+    return files
+
+
+def _print_secrets(testbed: stack.Testbed, timeout: float = 60) -> None:
+    api = client.CustomObjectsApi(cluster.api(Path(testbed.KUBECONFIG)))
+    core = client.CoreV1Api(cluster.api(Path(testbed.KUBECONFIG)))
+    deadline = time.monotonic() + timeout
+    pending = {e["metadata"]["name"]: e for e in api.list_namespaced_custom_object(
+        "external-secrets.io", "v1", NAMESPACE, "externalsecrets")["items"]}
+    while pending and time.monotonic() < deadline:
+        for name in list(pending):
+            es = api.get_namespaced_custom_object("external-secrets.io", "v1", NAMESPACE,
+                                                  "externalsecrets", name)
+            ready = next((c for c in (es.get("status") or {}).get("conditions") or []
+                          if c["type"] == "Ready"), None)
+            if ready is None:
+                continue
+            target = (es["spec"].get("target") or {}).get("name") or name
+            _say(f"\nExternalSecret {NAMESPACE}/{name}: Ready={ready['status']} "
+                 f"({ready['reason']}) -> Secret {target}")
+            if ready["status"] == "True":
+                data = core.read_namespaced_secret(target, NAMESPACE).data or {}
+                for key, value in sorted(data.items()):
+                    _say(f"    {key}: {base64.b64decode(value).decode(errors='replace')}")
+            else:
+                _say(f"    {ready['message']}")
+            del pending[name]
+        time.sleep(1)
+    for name in pending:
+        _say(f"\nExternalSecret {NAMESPACE}/{name}: not synced yet (see the operator log)")
+
+
+def _run(state_dir: Path) -> None:
+    started = time.monotonic()
+    _say("demo: starting the local stack (Kubernetes + KWOK, OpenBao, moto, Git)...")
+    testbed = stack.up(state_dir, log=_say)
+    _say(f"demo: stack up in {time.monotonic() - started:.1f}s")
+    _say("demo: seeding OpenBao, AWS (moto) and a Git repository of SOPS files...")
+    demo_sources.seed_vault(testbed)
+    demo_sources.seed_aws(testbed)
+    values = {**os.environ, **{k: str(v) for k, v in vars(testbed).items()},
+              **demo_sources.seed_git(testbed)}
+    _say("demo: installing crds/ and deploy/rbac, starting the operator as its ServiceAccount...")
+    operator = _start_operator(testbed, state_dir)
+    (state_dir / "pids" / "operator.pid").write_text(str(operator.pid))
+    files = _apply_examples(testbed, values)
+    _say(f"demo: applied {', '.join(p.name for p in files)} in namespace {NAMESPACE}; waiting "
+         "for the operator to sync...")
+    _print_secrets(testbed)
+    _say("\n" + describe(testbed, stack.env_path(state_dir)))
+    _say(f"  operator     logs in {state_dir}/logs/operator.log, metrics at "
+         "http://127.0.0.1:8080/metrics")
+    _say("demo: running; try `source .testbed/env; kubectl -n demo get es`. Ctrl-C stops it.")
+    while True:
+        time.sleep(3600)
+
+
 def main() -> int:
     # `make` forwards SIGTERM as well as SIGINT; both must end in the same clean teardown.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     state_dir = paths.DEFAULT_STATE_DIR
     try:
-        started = time.monotonic()
-        _say("demo: starting the local stack (Kubernetes + KWOK, OpenBao, moto, Git)...")
-        testbed = stack.up(state_dir, log=_say)
-        _say(f"demo: stack up in {time.monotonic() - started:.1f}s")
-        _say(describe(testbed, stack.env_path(state_dir)))
-        _say("demo: the operator arrives with issue 5; press Ctrl-C to stop the stack.")
-        while True:
-            time.sleep(3600)
+        _run(state_dir)
     except KeyboardInterrupt:
         _say("\ndemo: stopping...")
-    except TestbedError as exc:
-        _say(f"demo: {exc}")
+    except (TestbedError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", "") or ""
+        _say(f"demo: {exc}\n{detail}")
         return 1
     finally:
         stopped = stack.down(state_dir)
