@@ -22,12 +22,15 @@ from secretsync.kube.externalsecrets import StatusClient
 from secretsync.kube.leases import LeaderElector
 from secretsync.kube.lookup import ClusterLookup
 from secretsync.kube.secrets import SecretClient
+from secretsync.kube.workloads import WorkloadClient
 from secretsync.operator import handlers, logs, telemetry
 from secretsync.operator.controller import Controller
 from secretsync.operator.state import CachedLookup, State
 from secretsync.reconcile.sync import Syncer
 from secretsync.resolve.resolver import Resolver
 from secretsync.resolve.secret import MANAGED_LABEL
+from secretsync.rollout.controller import RolloutController
+from secretsync.rollout.ports import RegistryMetrics
 from secretsync.settings import OperatorSettings
 
 log = logging.getLogger(__name__)
@@ -77,16 +80,21 @@ def run(settings: OperatorSettings) -> int:
         elector = LeaderElector(api, settings.lease_namespace, settings.lease_name, identity)
         _lead(elector, health, stop)
         threading.Thread(target=_keep_leading, args=(elector, stop), daemon=True).start()
-    statuses = StatusClient(api)
+    statuses, secrets, events = StatusClient(api), SecretClient(api), EventRecorder(api)
     resolver = Resolver(ClusterCredentials(api), metrics)
+    rollout_metrics = RegistryMetrics()
+    metrics.extra.extend(rollout_metrics.families)
+    rollouts = RolloutController(WorkloadClient(api), secrets, events, rollout_metrics)
+    rollouts.resume(settings.namespaces)  # in-flight rollouts are watched again; finished ones stay finished
     state = State()
     syncer = Syncer(
-        SecretClient(api),
+        secrets,
         statuses,
-        EventRecorder(api),
+        events,
         resolver,
         CachedLookup(state, ClusterLookup(api)),
         metrics,
+        rollouts,
     )
     controller = Controller(
         state,
@@ -126,6 +134,7 @@ def run(settings: OperatorSettings) -> int:
         controller.stopping.set()
         controller.queue.close()
         resolver.close()
+        rollouts.close()
         if elector is not None:
             elector.release()
     return 0

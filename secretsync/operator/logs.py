@@ -6,6 +6,7 @@ import datetime
 import json
 import logging
 import sys
+import traceback
 
 from secretsync.settings import LogFormat
 
@@ -25,9 +26,13 @@ class JsonFormatter(logging.Formatter):
             if value is not None:
                 entry[key] = value
         if record.exc_info and record.exc_info[0] is not None:
-            # The type only: a traceback's frames can hold values, and messages are redacted
-            # where they are made.
+            # The type and where it was raised, not the message: only messages made by our
+            # error hierarchy are redacted, and a foreign exception's text could echo a value.
             entry["exception"] = record.exc_info[0].__name__
+            frames = traceback.extract_tb(record.exc_info[2])
+            if frames:
+                last = frames[-1]
+                entry["where"] = f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno} {last.name}"
         return json.dumps(entry, default=str)
 
 

@@ -48,6 +48,20 @@ class Events(Protocol):
     ) -> None: ...
 
 
+class Rollouts(Protocol):
+    """The rollout engine, as the sync loop sees it (secretsync.rollout.controller)."""
+
+    def held_hash(self, raw_es: Mapping[str, Any]) -> str | None: ...
+
+    def on_data_changed(
+        self,
+        es: ExternalSecret,
+        raw_es: Mapping[str, Any],
+        previous: Mapping[str, bytes] | None,
+        current: Mapping[str, bytes],
+    ) -> str | None: ...
+
+
 class SyncMetrics(Protocol):
     def synced(self, store: str, ok: bool, reason: str, seconds: float) -> None: ...
     def condition(self, namespace: str, name: str, ready: bool) -> None: ...
@@ -89,6 +103,7 @@ class Syncer:
     resolver: Resolver
     lookup: StoreLookup
     metrics: SyncMetrics
+    rollouts: Rollouts | None = None
     clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
 
     def sync(self, raw: Mapping[str, Any]) -> Result:
@@ -142,12 +157,22 @@ class Syncer:
     ) -> status.Outcome:
         want, resolved = self.resolver.resolve(es, self.lookup)
         redact.add(want.data.values())
+        if self.rollouts is not None and self.rollouts.held_hash(raw) == data_hash(want.data):
+            # The source still serves the data whose rollout failed and was rolled back: the
+            # last good data stays until the source changes again, with no flapping.
+            held = _failure(
+                "the source still serves data whose rollout failed; keeping the "
+                "last good data until the source changes"
+            )
+            self._record(raw, es, held, None)
+            return held
         write = writes.plan(es, want, resolved, existing)
         namespace = es.metadata.namespace or "default"
         if write.action is writes.Action.CREATE and write.body is not None:
             self.secrets.create(namespace, write.body)
         elif write.action is writes.Action.UPDATE and write.body is not None:
             self.secrets.replace(namespace, write.body)
+            self._roll(es, raw, existing, want.data)
         elif write.action is writes.Action.DELETE:
             self.secrets.delete(namespace, es.target_name)
         outcome = _outcome(write)
@@ -159,6 +184,28 @@ class Syncer:
         if event:
             log.info("secret written", extra={"object": _key(es), "reason": event})
         return outcome
+
+    def _roll(
+        self,
+        es: ExternalSecret,
+        raw: Mapping[str, Any],
+        existing: Mapping[str, Any] | None,
+        current: Mapping[str, bytes],
+    ) -> None:
+        if self.rollouts is None:
+            return
+        previous = writes.decode_data(existing) if existing is not None else None
+        try:
+            token = self.rollouts.on_data_changed(es, raw, previous, current)
+        except SecretSyncError as exc:
+            # The data is written; failing to restart consumers is reported, not retried as
+            # a sync (that would write nothing new and restart nothing either).
+            log.warning(
+                "rollout not started", extra={"object": _key(es), "reason": type(exc).__name__}
+            )
+            return
+        if token:
+            log.info("rollout started", extra={"object": _key(es), "token": token})
 
     def _record(
         self,

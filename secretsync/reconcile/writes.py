@@ -65,30 +65,51 @@ def plan(  # noqa: PLR0911 - a decision list: one early return per case, as in k
     if target.creation_policy is CreationPolicy.NONE:
         return Write(Action.NOTHING)
     if resolved.everything_missing and target.deletion_policy is DeletionPolicy.DELETE:
-        if existing is None:
-            return Write(Action.NOTHING, reason="secret deleted due to DeletionPolicy=Delete")
-        return Write(Action.DELETE, reason="secret deleted due to DeletionPolicy=Delete")
+        return _delete(es, existing)
     if existing is None:
         if target.creation_policy is CreationPolicy.MERGE:
             return Write(
                 Action.WAIT, reason="secret will not be created due to CreationPolicy=Merge"
             )
         return Write(Action.CREATE, body=_new(es, want))
-    controller = _controller(existing)
-    if controller is not None and controller.get("uid") != es.metadata.uid:
-        return Write(
-            Action.REFUSE,
-            reason=(
-                f"target is owned by {controller.get('kind')} {controller.get('name')}; "
-                "it is never overwritten"
-            ),
-        )
+    refused = _foreign(es, existing)
+    if refused is not None:
+        return refused
     body = _updated(es, want, existing)
     if body == existing:
         return Write(Action.NOTHING)
     if existing.get("immutable") and body.get("data") != existing.get("data"):
         return Write(Action.REFUSE, reason="could not update secret, target is immutable")
     return Write(Action.UPDATE, body=body)
+
+
+def _foreign(es: ExternalSecret, existing: Mapping[str, Any]) -> Write | None:
+    """A Secret controlled by something else is never written to, nor deleted."""
+    controller = _controller(existing)
+    if controller is None or controller.get("uid") == es.metadata.uid:
+        return None
+    return Write(
+        Action.REFUSE,
+        reason=(
+            f"target is owned by {controller.get('kind')} {controller.get('name')}; "
+            "it is never overwritten"
+        ),
+    )
+
+
+def _delete(es: ExternalSecret, existing: Mapping[str, Any] | None) -> Write:
+    """Every remote key is gone under deletionPolicy Delete: delete the Secret, but only one
+    this ExternalSecret owns (ESO refuses with any creationPolicy but Owner)."""
+    policy = es.spec.target.creation_policy
+    if policy is not CreationPolicy.OWNER:
+        return Write(
+            Action.REFUSE,
+            reason=f"unable to delete secret: creationPolicy={policy.value} is not Owner",
+        )
+    deleted = "secret deleted due to DeletionPolicy=Delete"
+    if existing is None:
+        return Write(Action.NOTHING, reason=deleted)
+    return _foreign(es, existing) or Write(Action.DELETE, reason=deleted)
 
 
 def _new(es: ExternalSecret, want: Desired) -> dict[str, Any]:

@@ -174,7 +174,7 @@ def resolve(
     prefetched = _batched(planned, provider_for)
     outcomes = [
         _outcome(read, prefetched[(read.store, read.ref)])
-        if (read.store, read.ref) in prefetched
+        if read.op == "get" and (read.store, read.ref) in prefetched
         else perform(read, provider_for(read.store))
         for read in planned
     ]

@@ -32,7 +32,7 @@ def dump_documents(documents: Iterable[Any]) -> str:
     dumper = YAML(typ="safe", pure=True)
     dumper.default_flow_style = False
     dumper.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
-    dumper.width = 100
+    dumper.width = 4096  # never fold long values (hashes, base64) onto a second line
     # Generated files are read by people: repeat shared sub-trees instead of using &anchors.
     dumper.representer.ignore_aliases = lambda *_: True
     out = io.StringIO()

@@ -30,6 +30,16 @@ class FuncError(Exception):
     """A template function failed; the executor reports it as `error calling <name>: ...`."""
 
 
+# Go would try to allocate whatever a template asks for; one template must not be able to take
+# the operator's memory, so functions that multiply their input refuse beyond this size.
+MAX_RESULT_SIZE = 16 * 1024 * 1024
+
+
+def check_size(size: int) -> None:
+    if size > MAX_RESULT_SIZE:
+        raise FuncError(f"result would exceed {MAX_RESULT_SIZE} bytes")
+
+
 @dataclass(frozen=True, slots=True)
 class GoFunc:
     fn: Callable[..., Any]

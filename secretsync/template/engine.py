@@ -15,9 +15,10 @@ from secretsync.errors import TemplateError
 from secretsync.redact import Redactor
 from secretsync.template.executor import ExecError, Executor
 from secretsync.template.funcs import FUNCS, SPECIALS, has_func
+from secretsync.template.goyaml import YAMLError, unmarshal_yaml
 from secretsync.template.nodes import Tree
 from secretsync.template.parser import ParseError, parse
-from secretsync.template.values import StringMap, from_bytes, to_bytes
+from secretsync.template.values import StringMap, from_bytes, to_bytes, type_name
 
 DEFAULT_LEFT = "{{"
 DEFAULT_RIGHT = "}}"
@@ -66,7 +67,10 @@ def render_string(
     left: str = DEFAULT_LEFT,
     right: str = DEFAULT_RIGHT,
 ) -> str:
-    """Render one template over string data; raises TemplateError."""
+    """Render one template over string data; raises TemplateError.
+
+    Messages are not redacted here; callers holding secret data should use `render`.
+    """
     template = compile_template(text, key, left, right)
     return template.execute(StringMap(data), key)
 
@@ -93,6 +97,35 @@ def render(
             raise TemplateError(
                 redact(exc.reason), key=key, line=exc.line, column=exc.column
             ) from None
+    return out
+
+
+def render_keys_and_values(
+    text: str,
+    data: Mapping[str, bytes],
+    *,
+    left: str = DEFAULT_LEFT,
+    right: str = DEFAULT_RIGHT,
+) -> dict[str, bytes]:
+    """ESO's scope KeysAndValues (and every templateFrom literal): render the whole text, then
+    read it as a YAML map of string keys to string values."""
+    rendered = render({text: text}, data, left=left, right=right)[text]
+    try:
+        parsed = unmarshal_yaml(from_bytes(rendered))
+    except YAMLError as exc:
+        raise TemplateError(f"could not unmarshal template to 'map[string][]byte': {exc}") from None
+    if parsed is None:
+        return {}
+    if not isinstance(parsed, dict):
+        raise TemplateError("could not unmarshal template to 'map[string][]byte': not a map")
+    out: dict[str, bytes] = {}
+    for key, value in parsed.items():
+        if value is not None and not isinstance(value, str):
+            raise TemplateError(
+                f"could not unmarshal template to 'map[string][]byte': the value of {key!r} "
+                f"is a {type_name(value)}, not a string"
+            )
+        out[key] = to_bytes(value or "")
     return out
 
 

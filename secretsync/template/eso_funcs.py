@@ -205,12 +205,20 @@ def from_yaml(text: str) -> dict[str, Any]:
     try:
         parsed = unmarshal_yaml(text)
     except YAMLError as exc:
-        return {"Error": str(exc)}
+        return {"Error": f"error converting YAML to JSON: {exc}"}
     if parsed is None:
         return {}
     if not isinstance(parsed, dict):
+        kind = (
+            "array"
+            if isinstance(parsed, list)
+            else "bool"
+            if isinstance(parsed, bool)
+            else ("string" if isinstance(parsed, str) else "number")
+        )
         return {
-            "Error": "error unmarshaling JSON: json: cannot unmarshal into map[string]interface {}"
+            "Error": "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
+            f"{kind} into Go value of type map[string]interface {{}}"
         }
     return parsed
 

@@ -15,6 +15,8 @@ from secretsync.template.values import Stringer, format_value, is_true, sort_key
 
 # Go caps template recursion at 100000; Python's stack is far smaller, so we stop much earlier.
 MAX_DEPTH = 100
+# Go would loop as long as asked; an operator must not let one template spin forever.
+MAX_RANGE_ITERATIONS = 1_000_000
 MISSING = object()
 
 
@@ -49,6 +51,7 @@ class Executor:
         self.out: list[str] = []
         self.vars: list[list[Any]] = []
         self.depth = 0
+        self.iterations = 0
 
     def run(self, body: tuple[n.Node, ...], data: Any) -> str:
         self.vars = [["$", data]]
@@ -93,6 +96,9 @@ class Executor:
                 self.walk_list(dot, node.else_body)
             del self.vars[mark:]
             return
+        self.iterations += len(pairs)
+        if self.iterations > MAX_RANGE_ITERATIONS:
+            raise ExecError(f"range exceeded {MAX_RANGE_ITERATIONS} iterations", node.pos)
         for index, elem in pairs:
             self.set_range_vars(node.pipe, index, elem)
             inner = len(self.vars)
@@ -116,6 +122,8 @@ class Executor:
         if isinstance(value, int) and not isinstance(value, bool):
             if len(node.pipe.decl) > 1:
                 raise ExecError("can't use an int to iterate over more than one variable", node.pos)
+            if value > MAX_RANGE_ITERATIONS:
+                raise ExecError(f"range exceeded {MAX_RANGE_ITERATIONS} iterations", node.pos)
             return [(i, i) for i in range(value)]
         raise ExecError(f"range can't iterate over a value of type {type_name(value)}", node.pos)
 

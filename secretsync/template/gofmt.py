@@ -11,8 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from secretsync.template.quoting import go_quote, go_quote_rune
-from secretsync.template.values import Stringer, format_float, format_value, to_bytes, type_name
+from secretsync.template.values import (
+    Stringer,
+    format_float,
+    format_value,
+    sort_key,
+    to_bytes,
+    type_name,
+)
 
+_MAX_WIDTH = 1_000_000
 _SPEC = re.compile(r"%([-+# 0]*)(\*|\d+)?(?:\.(\*|\d*))?(.?)", re.DOTALL)
 
 
@@ -41,31 +49,36 @@ def sprintf(fmt: str, args: list[Any]) -> str:
         if match is None:  # cannot happen: every part of the pattern is optional
             break
         pos = match.end()
-        flag_text, width, prec, verb = match.groups()
-        flags = _Flags(*(c in flag_text for c in "-+# 0"))
-        if width == "*":
-            width, argi = _star_arg(args, argi)
-        if prec == "*":
-            prec, argi = _star_arg(args, argi)
-        flags.width = int(width) if width else None
-        flags.prec = int(prec) if prec else (0 if prec == "" else None)
-        if flags.width is not None and flags.width < 0:
-            flags.minus, flags.width = True, -flags.width
-        if verb == "%":
-            out.append("%")
-            continue
-        if not verb:
-            out.append("%!(NOVERB)")
-            continue
-        if argi >= len(args):
-            out.append(f"%!{verb}(MISSING)")
-            continue
-        out.append(format_arg(args[argi], verb, flags))
-        argi += 1
+        text, argi = _one_verb(match, args, argi)
+        out.append(text)
     if argi < len(args):
         extra = ", ".join(f"{type_name(a)}={format_value(a, False)}" for a in args[argi:])
         out.append(f"%!(EXTRA {extra})")
     return "".join(out)
+
+
+def _one_verb(match: re.Match[str], args: list[Any], argi: int) -> tuple[str, int]:
+    """The text for one %-directive, and the index of the next unused argument."""
+    flag_text, width, prec, verb = match.groups()
+    flags = _Flags(*(c in flag_text for c in "-+# 0"))
+    if width == "*":
+        width, argi = _star_arg(args, argi)
+    if prec == "*":
+        prec, argi = _star_arg(args, argi)
+    flags.width = int(width) if width else None
+    flags.prec = int(prec) if prec else (0 if prec == "" else None)
+    # Go's fmt gives up on widths and precisions beyond a million, and so do we.
+    if any(v is not None and abs(v) > _MAX_WIDTH for v in (flags.width, flags.prec)):
+        return "%!(NOVERB)", argi
+    if flags.width is not None and flags.width < 0:
+        flags.minus, flags.width = True, -flags.width
+    if verb == "%":
+        return "%", argi
+    if not verb:
+        return "%!(NOVERB)", argi
+    if argi >= len(args):
+        return f"%!{verb}(MISSING)", argi
+    return format_arg(args[argi], verb, flags), argi + 1
 
 
 def _star_arg(args: list[Any], argi: int) -> tuple[str, int]:
@@ -77,6 +90,10 @@ def _star_arg(args: list[Any], argi: int) -> tuple[str, int]:
 def format_arg(arg: Any, verb: str, flags: _Flags) -> str:  # noqa: PLR0911 - one per Go kind
     if verb == "T":
         return _pad(type_name(arg), flags)
+    if verb == "v" and flags.sharp:
+        return _pad(go_syntax(arg), flags)
+    if verb == "v":
+        flags.plus = False  # %+v only adds field names to structs; numbers get no sign
     if isinstance(arg, (list, tuple)) and verb not in "vxX":
         return "[" + " ".join(format_arg(item, verb, flags) for item in arg) + "]"
     if isinstance(arg, bool):
@@ -128,7 +145,8 @@ def _format_int(value: int, verb: str, flags: _Flags) -> str:  # noqa: PLR0911
     if verb == "q":
         return _pad(go_quote_rune(value), flags)
     if verb == "U":
-        return _pad(f"U+{value:04X}", flags)
+        shown = f" '{chr(value)}'" if flags.sharp and 0 <= value <= 0x10FFFF else ""
+        return _pad(f"U+{value:04X}{shown}", flags)
     if verb in "eEfFgG":
         return _bad(verb, value)
     base = _INT_BASES.get(verb)
@@ -198,3 +216,22 @@ def _hex_bytes(data: bytes, verb: str, flags: _Flags) -> str:
     if flags.space:
         return " ".join(prefix + d for d in digits)
     return prefix + "".join(digits) if digits else ""
+
+
+def go_syntax(arg: Any) -> str:
+    """%#v for the JSON-shaped values templates hold."""
+    if isinstance(arg, str):
+        return go_quote(arg)
+    if arg is None:
+        return "<nil>"
+    if isinstance(arg, (list, tuple)):
+        return "[]interface {}{" + ", ".join(_sharp_item(v) for v in arg) + "}"
+    if isinstance(arg, dict):
+        items = sorted(arg.items(), key=lambda kv: sort_key(kv[0]))
+        body = ", ".join(f"{go_quote(str(k))}:{_sharp_item(v)}" for k, v in items)
+        return "map[string]interface {}{" + body + "}"
+    return format_value(arg, False)
+
+
+def _sharp_item(value: Any) -> str:
+    return "interface {}(nil)" if value is None else go_syntax(value)

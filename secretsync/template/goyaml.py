@@ -29,7 +29,7 @@ _BOOL_WORDS = {
     **dict.fromkeys(["false", "False", "FALSE"], False),
 }
 _NULL_WORDS = {"", "~", "null", "Null", "NULL"}
-_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*|0[0-7_]+|0x[0-9a-fA-F_]+|0b[01_]+)$")
+_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*|0[0-7_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|0b[01_]+)$")
 _FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$")
 _SPECIAL_FLOATS = {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf, ".nan": math.nan}
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")

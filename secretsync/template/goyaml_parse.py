@@ -112,7 +112,10 @@ class _Reader:
         header = _BLOCK_HEADER.match(text)
         if header:
             return self.block_scalar(i + 1, indent, header.group(1), header.group(2))
-        return self.scalar(text), i + 1
+        try:
+            return self.scalar(text), i + 1
+        except YAMLError as exc:
+            raise YAMLError(str(exc).replace("yaml: ", f"yaml: line {i + 1}: ", 1)) from None
 
     def block_scalar(self, i: int, indent: int, style: str, chomp: str) -> tuple[str, int]:
         body: list[str] = []

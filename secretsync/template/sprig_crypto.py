@@ -1,7 +1,8 @@
-"""sprig's crypto functions (crypto.go).
+"""sprig's crypto functions (crypto.go, as vendored by ESO: htpasswd takes a hash algorithm).
 
-bcrypt and htpasswd fail with a clear error: neither the standard library nor `cryptography`
-implements bcrypt, and a pure-Python one at sprig's cost of 10 takes seconds per hash.
+bcrypt (and htpasswd with any algorithm but "sha") fails with a clear error: neither the
+standard library nor `cryptography` implements bcrypt, and a pure-Python one at sprig's cost
+of 10 takes seconds per hash.
 
 Key and certificate work goes through crypto_funcs.py, the engine's one `cryptography` user.
 """
@@ -217,9 +218,20 @@ def _bcrypt_unsupported(*_: str) -> str:
     raise FuncError("bcrypt hashing is not supported by secretsync's template engine")
 
 
+def htpasswd(username: str, password: str, algorithm: str) -> str:
+    if ":" in username:
+        return f"invalid username: {username}"
+    if algorithm == "sha":
+        # The {SHA} htpasswd format is SHA-1 by definition.
+        sha1 = hashlib.sha1(to_bytes(password), usedforsecurity=False).digest()
+        digest = base64.b64encode(sha1).decode()
+        return f"{username}:{{SHA}}{digest}"
+    return _bcrypt_unsupported()
+
+
 FUNCS: dict[str, GoFunc] = {
     "bcrypt": make(_bcrypt_unsupported, "s"),
-    "htpasswd": make(_bcrypt_unsupported, "ss"),
+    "htpasswd": make(htpasswd, "sss"),
     "genPrivateKey": make(gen_private_key, "s"),
     "derivePassword": make(derive_password, "issss"),
     "buildCustomCert": make(build_custom_cert, "ss"),

@@ -17,6 +17,7 @@ from secretsync.template.gotime import (
     parse_duration,
     parse_time,
 )
+from secretsync.template.values import Int64
 
 
 def now() -> GoTime:
@@ -77,7 +78,7 @@ def must_date_modify(change: str, value: Any) -> GoTime:
 
 def duration(value: Any) -> str:
     # sprig reads only a string or an int64; a template's integer literal is a Go int, so 0s.
-    seconds = 0
+    seconds = int(value) if isinstance(value, Int64) else 0
     if isinstance(value, str):
         try:
             seconds = int(value)

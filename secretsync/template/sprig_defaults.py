@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from secretsync.template.callables import FuncError, GoFunc, make
-from secretsync.template.values import is_true, type_name
+from secretsync.template.values import Int64, is_true, type_name
 
 
 def empty(value: Any) -> bool:
@@ -50,6 +50,8 @@ _KINDS = {
 def kind_of(value: Any) -> str:
     if value is None:
         return "invalid"
+    if isinstance(value, Int64):
+        return "int64"
     return next((kind for t, kind in _KINDS.items() if isinstance(value, t)), "ptr")
 
 

@@ -30,10 +30,25 @@ def b32dec(text: str) -> str:
 
 
 def hexdec(text: str) -> str:
-    try:
-        return from_bytes(binascii.unhexlify(to_bytes(text)))
-    except (binascii.Error, ValueError) as exc:
-        raise FuncError("encoding/hex: invalid byte or odd length") from exc
+    """ESO's hexdec; like b64dec, it hands back Go's error text instead of failing."""
+    data = to_bytes(text)
+    for i in range(len(data) - len(data) % 2):
+        if chr(data[i]) not in _HEX_DIGITS:
+            return f"encoding/hex: invalid byte: {_go_rune(data[i])}"
+    if len(data) % 2:
+        if chr(data[-1]) not in _HEX_DIGITS:
+            return f"encoding/hex: invalid byte: {_go_rune(data[-1])}"
+        return "encoding/hex: odd length hex string"
+    return from_bytes(binascii.unhexlify(data))
+
+
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def _go_rune(byte: int) -> str:
+    """%#U of a byte: U+0078 'x' (the quoted form only for printable runes)."""
+    char = chr(byte)
+    return f"U+{byte:04X} '{char}'" if char.isprintable() else f"U+{byte:04X}"
 
 
 def _digest(name: str) -> GoFunc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from secretsync.template.callables import FuncError, GoFunc, make
+from secretsync.template.callables import FuncError, GoFunc, check_size, make
 from secretsync.template.conv import strslice, to_int64
 from secretsync.template.sprig_defaults import deep_equal, empty
 from secretsync.template.values import to_bytes, type_name
@@ -97,7 +97,9 @@ def sort_alpha(items: Any) -> list[str]:
 def until_step(start: int, stop: int, step: int) -> list[int]:
     if step == 0 or (step > 0 and start >= stop) or (step < 0 and start <= stop):
         return []
-    return list(range(start, stop, step))
+    steps = range(start, stop, step)
+    check_size(len(steps))
+    return list(steps)
 
 
 def seq(*params: int) -> str:
@@ -116,6 +118,7 @@ def seq(*params: int) -> str:
     if end == start:
         return str(start)
     stop = end + (1 if step > 0 else -1)
+    check_size(len(range(start, stop, step)))
     return " ".join(str(i) for i in range(start, stop, step))
 
 

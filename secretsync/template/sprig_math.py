@@ -10,7 +10,7 @@ from typing import Any
 
 from secretsync.template.callables import FuncError, GoFunc, make
 from secretsync.template.conv import to_float64, to_int64
-from secretsync.template.values import format_value, wrap_int64
+from secretsync.template.values import Int64, format_value, wrap_int64
 
 # shopspring/decimal's DivisionPrecision: digits kept after the point by Div.
 _DIVISION_PLACES = Decimal(10) ** -16
@@ -113,29 +113,29 @@ def _atoi(text: str) -> int:
 
 
 FUNCS: dict[str, GoFunc] = {
-    "add1": make(lambda v: wrap_int64(to_int64(v) + 1), "a"),
-    "add": make(_add, "a*"),
-    "sub": make(lambda a, b: wrap_int64(to_int64(a) - to_int64(b)), "aa"),
-    "div": make(lambda a, b: go_div(to_int64(a), to_int64(b)), "aa"),
-    "mod": make(lambda a, b: go_mod(to_int64(a), to_int64(b)), "aa"),
-    "mul": make(_mul, "aa*"),
+    "add1": make(lambda v: Int64(wrap_int64(to_int64(v) + 1)), "a"),
+    "add": make(lambda *v: Int64(_add(*v)), "a*"),
+    "sub": make(lambda a, b: Int64(wrap_int64(to_int64(a) - to_int64(b))), "aa"),
+    "div": make(lambda a, b: Int64(go_div(to_int64(a), to_int64(b))), "aa"),
+    "mod": make(lambda a, b: Int64(go_mod(to_int64(a), to_int64(b))), "aa"),
+    "mul": make(lambda a, *v: Int64(_mul(a, *v)), "aa*"),
     "randInt": make(_rand_int, "ii"),
     "add1f": make(lambda v: _decimal_op("+").fn(v, 1), "a"),
     "addf": make(lambda *v: _decimal_op("+").fn(0.0, *v), "a*"),
     "subf": _decimal_op("-"),
     "divf": _decimal_op("/"),
     "mulf": _decimal_op("*"),
-    "biggest": make(lambda a, *v: max([to_int64(a), *map(to_int64, v)]), "aa*"),
-    "max": make(lambda a, *v: max([to_int64(a), *map(to_int64, v)]), "aa*"),
-    "min": make(lambda a, *v: min([to_int64(a), *map(to_int64, v)]), "aa*"),
+    "biggest": make(lambda a, *v: Int64(max([to_int64(a), *map(to_int64, v)])), "aa*"),
+    "max": make(lambda a, *v: Int64(max([to_int64(a), *map(to_int64, v)])), "aa*"),
+    "min": make(lambda a, *v: Int64(min([to_int64(a), *map(to_int64, v)])), "aa*"),
     "maxf": make(lambda a, *v: max([to_float64(a), *map(to_float64, v)]), "aa*"),
     "minf": make(lambda a, *v: min([to_float64(a), *map(to_float64, v)]), "aa*"),
     "ceil": make(lambda v: _integral(to_float64(v), math.ceil), "a"),
     "floor": make(lambda v: _integral(to_float64(v), math.floor), "a"),
     "round": make(_round, "aif*"),
     "atoi": make(_atoi, "s"),
-    "int64": make(to_int64, "a"),
+    "int64": make(lambda v: Int64(to_int64(v)), "a"),
     "int": make(to_int64, "a"),
     "float64": make(to_float64, "a"),
-    "toDecimal": make(_to_decimal, "a"),
+    "toDecimal": make(lambda v: Int64(_to_decimal(v)), "a"),
 }

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from secretsync.template.callables import FuncError, GoFunc, make
+from secretsync.template.callables import FuncError, GoFunc, check_size, make
 from secretsync.template.values import from_bytes
 
 
@@ -118,6 +118,7 @@ def _random(alphabet: str) -> GoFunc:
     def run(count: int) -> str:
         if count < 0:
             raise FuncError(f"Requested random string length {count} is less than 0.")
+        check_size(count)
         return "".join(secrets.choice(alphabet) for _ in range(count))
 
     return make(run, "i")
@@ -126,6 +127,7 @@ def _random(alphabet: str) -> GoFunc:
 def rand_bytes(count: int) -> str:
     if count < 0:
         raise FuncError("negative count")
+    check_size(count)
     return from_bytes(base64.b64encode(secrets.token_bytes(count)))
 
 

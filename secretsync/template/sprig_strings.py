@@ -6,50 +6,25 @@ UTF-8 encoding and decode the result back (see values.to_bytes).
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Any
 
-from secretsync.template.callables import FuncError, GoFunc, make
+from secretsync.template.callables import FuncError, GoFunc, check_size, make
 from secretsync.template.conv import strslice, strval
 from secretsync.template.gofmt import sprintf
 from secretsync.template.quoting import go_quote
-from secretsync.template.values import StringMap, format_value, from_bytes, to_bytes
-
-# unicode.IsSpace; Python's str.isspace also counts \x1c-\x1f, which Go does not.
-GO_SPACE = (
-    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
-    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+from secretsync.template.strcase import (
+    GO_SPACE,
+    camelcase,
+    go_lower,
+    go_upper,
+    initials,
+    kebabcase,
+    snakecase,
+    swapcase,
+    title,
 )
-
-
-def go_upper(text: str) -> str:
-    # Go maps rune by rune; Python's full case mapping would turn "ß" into "SS".
-    if text.isascii():
-        return text.upper()
-    return "".join(c.upper() if len(c.upper()) == 1 else c for c in text)
-
-
-def go_lower(text: str) -> str:
-    if text.isascii():
-        return text.lower()
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-
-
-def title(text: str) -> str:
-    """strings.Title: upper-case the first letter of each word."""
-    out: list[str] = []
-    prev_sep = True
-    for ch in text:
-        out.append(ch.title()[:1] if prev_sep and ch.title()[:1] else ch)
-        prev_sep = _is_separator(ch)
-    return "".join(out)
-
-
-def _is_separator(ch: str) -> bool:
-    if ch.isascii():
-        return not (ch.isalnum() or ch == "_")
-    return ch.isspace() or not (ch.isalpha() or ch.isdigit())
+from secretsync.template.values import StringMap, format_value, from_bytes, to_bytes
 
 
 def _byte_slice(text: str, start: int | None, end: int | None) -> str:
@@ -133,55 +108,6 @@ def wrap_custom(text: str, width: int, newline: str, long_words: bool) -> str:
     return from_bytes(bytes(out))
 
 
-def initials(text: str) -> str:
-    out: list[str] = []
-    gap = True
-    for ch in text:
-        if ch in GO_SPACE:
-            gap = True
-        elif gap:
-            out.append(ch)
-            gap = False
-    return "".join(out)
-
-
-def swapcase(text: str) -> str:
-    out: list[str] = []
-    at_space = True
-    for ch in text:
-        if ch.isupper() or ch.istitle():
-            out.append(ch.lower()[:1])
-            at_space = False
-        elif ch.islower():
-            out.append((ch.title() if at_space else ch.upper())[:1])
-            at_space = False
-        else:
-            out.append(ch)
-            at_space = ch in GO_SPACE
-    return "".join(out)
-
-
-_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+[a-z]*|[^\W\d_]+", re.UNICODE)
-
-
-def _to_words(text: str) -> list[str]:
-    return _WORDS.findall(text)
-
-
-def snakecase(text: str) -> str:
-    return "_".join(w.lower() for w in _to_words(text))
-
-
-def kebabcase(text: str) -> str:
-    return "-".join(w.lower() for w in _to_words(text))
-
-
-def camelcase(text: str) -> str:
-    """xstrings.ToPascalCase for the common cases: words split on '_', '-', space and case."""
-    parts = re.split(r"[_\-\s]+", text)
-    return "".join(p[:1].upper() + p[1:] for p in parts if p)
-
-
 def shuffle(text: str) -> str:
     chars = list(text)
     secrets.SystemRandom().shuffle(chars)
@@ -202,6 +128,7 @@ def cat(*args: Any) -> str:
 
 
 def indent(spaces: int, text: str) -> str:
+    check_size(spaces * (text.count("\n") + 1) + len(text))
     pad = " " * spaces
     return pad + text.replace("\n", "\n" + pad)
 
@@ -234,6 +161,13 @@ def _trim_suffix(suffix: str, text: str) -> str:
     return text[: len(text) - len(suffix)] if suffix and text.endswith(suffix) else text
 
 
+def repeat(count: int, text: str) -> str:
+    if count < 0:
+        raise FuncError("strings: negative Repeat count")
+    check_size(count * len(text))
+    return text * count
+
+
 FUNCS: dict[str, GoFunc] = {
     "hello": make(lambda: "Hello!", ""),
     "abbrev": make(lambda w, s: s if w < 4 else abbrev_full(s, 0, w), "is"),
@@ -245,7 +179,7 @@ FUNCS: dict[str, GoFunc] = {
     "title": make(title, "s"),
     "untitle": make(lambda s: go_lower(s[:1]) + s[1:], "s"),
     "substr": make(substr, "iis"),
-    "repeat": make(lambda n, s: s * n if n >= 0 else _negative_repeat(), "is"),
+    "repeat": make(repeat, "is"),
     "trimall": make(lambda cut, s: s.strip(cut), "ss"),
     "trimAll": make(lambda cut, s: s.strip(cut), "ss"),
     "trimSuffix": make(_trim_suffix, "ss"),
@@ -276,10 +210,6 @@ FUNCS: dict[str, GoFunc] = {
     "splitn": make(splitn, "sis"),
     "toStrings": make(strslice, "a"),
 }
-
-
-def _negative_repeat() -> str:
-    raise FuncError("strings: negative Repeat count")
 
 
 def _go_replace(text: str, old: str, new: str) -> str:

@@ -21,6 +21,14 @@ class StringMap(dict[str, str]):
     """A Go map[string]string: the data ESO hands to templates."""
 
 
+class Int64(int):
+    """A Go int64, which sprig's arithmetic returns. It computes like any int but is a
+    different Go type to %T, kindOf, deepEqual and duration."""
+
+    __slots__ = ()
+    go_type = "int64"
+
+
 @runtime_checkable
 class Stringer(Protocol):
     def go_string(self) -> str: ...

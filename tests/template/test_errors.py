@@ -54,3 +54,23 @@ def test_parse_error_is_raised_before_any_data_is_read() -> None:
     with pytest.raises(TemplateError) as info:
         render({"k": "{{ .a "}, {})
     assert "unclosed action" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("template", "reason"),
+    [
+        ('{{ repeat 99999999999 "a" }}', "result would exceed"),
+        ("{{ until 99999999999 }}", "result would exceed"),
+        ("{{ range 99999999999 }}{{ end }}", "range exceeded"),
+        ("{{ range $i := until 1000 }}{{ range until 1001 }}{{ end }}{{ end }}", "range exceeded"),
+        ("{{ randAlpha 99999999999 }}", "result would exceed"),
+    ],
+)
+def test_runaway_templates_stop_with_an_error(template: str, reason: str) -> None:
+    with pytest.raises(TemplateError, match=reason):
+        render({"k": template}, {})
+
+
+def test_huge_printf_width_is_refused_as_go_does() -> None:
+    out = render({"k": '{{ printf "%99999999d" 1 }}'}, {})
+    assert out == {"k": b"%!(NOVERB)%!(EXTRA int=1)"}

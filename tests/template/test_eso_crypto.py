@@ -6,6 +6,7 @@ import base64
 import datetime
 import ipaddress
 import json
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -179,3 +180,18 @@ def test_from_yaml_reads_block_yaml_and_reports_errors_in_the_map() -> None:
         "true": 1.0,  # sigs.k8s.io/yaml: the key y is the boolean true, then the string "true"
     }
     assert "Error" in _render("{{ .y | fromYaml }}", y="a: [1, 2")
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_pkcs12_helpers_read_a_legacy_rc2_archive() -> None:
+    # Made with `openssl pkcs12 -export -legacy` (RC2-40 certificates, 3DES key), the format
+    # older Java and Windows tooling still produce; ESO's own fixture is the same kind.
+    archive = base64.b64encode((FIXTURES / "legacy-rc2.p12").read_bytes()).decode()
+    cert = (FIXTURES / "legacy-cert.pem").read_text()
+    key = (FIXTURES / "legacy-key.pem").read_text()
+    assert _render('{{ .p | b64dec | pkcs12certPass "123456" }}', p=archive) == cert
+    assert _render('{{ .p | b64dec | pkcs12keyPass "123456" }}', p=archive) == key
+    with pytest.raises(TemplateError, match="unable to decode pkcs12"):
+        _render("{{ .p | b64dec | pkcs12key }}", p=archive)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from secretsync.errors import TemplateError
-from secretsync.template import render
+from secretsync.template import render, render_keys_and_values
 
 ESO_EXAMPLES = [
     ("{{ .secret | b64dec }}", {"secret": b"MTIzNA=="}, b"1234"),
@@ -32,6 +32,15 @@ ESO_EXAMPLES = [
     # fromJson numbers are float64: big integers print in scientific notation (#1362).
     ("{{ (.secret | fromJson).n }}", {"secret": b'{"n": 12345678}'}, b"1.2345678e+07"),
     ('{{ index . "my-key" }}', {"my-key": b"v"}, b"v"),
+    ("{{ .x | hexdec }}", {"x": b"4869"}, b"Hi"),
+    ("{{ .x | hexdec }}", {"x": b"4x"}, b"encoding/hex: invalid byte: U+0078 'x'"),
+    ("{{ .x | hexdec }}", {"x": b"486"}, b"encoding/hex: odd length hex string"),
+    (
+        '{{ .conn | replace "postgres://" "db+postgresql://"}}',
+        {"conn": b"postgres://user:pass@db.host:5432/dbname"},
+        b"db+postgresql://user:pass@db.host:5432/dbname",
+    ),
+    ('{{ "123412341234" | b64enc | b64dec }}', {}, b"123412341234"),
     ('{{ printf "{{ .x }}" }}', {}, b"{{ .x }}"),
 ]
 
@@ -78,3 +87,14 @@ def test_every_key_renders_independently() -> None:
 def test_custom_delimiters() -> None:
     out = render({"k": "<< .x >> {{ .x }}"}, {"x": b"v"}, left="<<", right=">>")
     assert out == {"k": b"v {{ .x }}"}
+
+
+def test_keys_and_values_scope_reads_the_rendered_yaml_map() -> None:
+    template = "{{ range $k, $v := . }}{{ $k | upper }}: {{ $v | quote }}\n{{ end }}empty:\n"
+    out = render_keys_and_values(template, {"user": b"alice", "port": b"5432"})
+    assert out == {"PORT": b"5432", "USER": b"alice", "empty": b""}
+
+
+def test_keys_and_values_scope_rejects_non_string_values() -> None:
+    with pytest.raises(TemplateError, match="not a string"):
+        render_keys_and_values("port: {{ .port }}", {"port": b"5432"})

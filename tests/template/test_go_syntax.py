@@ -123,9 +123,78 @@ CORE_CASES: list[tuple[str, dict[str, str], str]] = [
     ("{{ with 0 }}a{{ else with 2 }}{{ . }}{{ end }}", {}, "2"),
     ("{{ $ }}", {}, "map[]"),
     ("{{ .}}\n", {}, "map[]\n"),
+    (
+        '{{ $v := fromJson "{\\"a\\": null, \\"l\\": [1, 2.5, \\"x\\"], \\"e\\": {}, \\"n\\": 0}" }}{{ index $v "missing" }}|{{ $v.l }}|{{ len $v }}|{{ if $v.e }}t{{ else }}f{{ end }}|{{ if $v.n }}t{{ else }}f{{ end }}|{{ printf "%v" $v }}|{{ $v.a }}',
+        {},
+        "<no value>|[1 2.5 x]|4|f|f|map[a:<nil> e:map[] l:[1 2.5 x] n:0]|<no value>",
+    ),
+    (
+        '{{ and "a" "b" }}|{{ or "" 0 }}|{{ and 0 .nothere }}|{{ or 1 .nothere }}|{{ not (eq 1 2) }}|{{ 1 | not }}',
+        {},
+        "b|0|0|1|true|false",
+    ),
+    ('{{ eq "a" nil }}|{{ eq nil nil }}|{{ ne "a" "b" }}', {}, "false|true|true"),
+    (
+        '{{ print 1.0 2 }}|{{ println }}|{{ printf "%s" (list "a" 1) }}|{{ printf "%d" (list 1 2) }}|{{ printf "%q" (list "a") }}|{{ printf "%5s|%-5s|%05s" "ab" "ab" "ab" }}|{{ printf "%v" (dict "a" (list 1 2)) }}',
+        {},
+        '1 2|\n|[a %!s(int=1)]|[1 2]|["a"]|   ab|ab   |000ab|map[a:[1 2]]',
+    ),
+    (
+        '{{ printf "%+v|%#v|%#v|%#v" 1 "s" 1.5 (list 1) }}|{{ printf "%e|%g|%.3g|%G" 0.0 100000000.0 1234.5678 1e-7 }}|{{ printf "%c|%U|%#U" 0x1F600 0x1F600 0x1F600 }}',
+        {},
+        "1|\"s\"|1.5|[]interface {}{1}|0.000000e+00|1e+08|1.23e+03|1E-07|😀|U+1F600|U+1F600 '😀'",
+    ),
+    (
+        '{{ printf "%t|%s|%d|%6.2v|%x|%X" 1 nil true 3.14159 -1 "Hi" }}|{{ printf "%08.3f|%+.2e|% d|%o|%#o|%b" -3.14159 12345.678 5 64 64 5 }}',
+        {},
+        "%!t(int=1)|%!s(<nil>)|%!d(bool=true)|   3.1|-1|4869|-003.142|+1.23e+04| 5|100|0100|101",
+    ),
+    (
+        '{{ define "r" }}{{ if gt . 0 }}{{ . }}{{ template "r" (sub . 1) }}{{ end }}{{ end }}{{ template "r" 5 }}',
+        {},
+        "54321",
+    ),
+    (
+        '{{ range $i, $e := list "a" "b" }}{{ $i }}{{ $e }}{{ else }}none{{ end }}|{{ range $e := list }}x{{ else }}none{{ end }}|{{ range $k, $v := dict "b" 1 "a" 2 }}{{ $k }}{{ $v }}{{ end }}',
+        {},
+        "0a1b|none|a2b1",
+    ),
+    (
+        '{{ with .a }}{{ $ }}{{ end }}|{{ template "t" . }}{{ define "t" }}[{{ .a }}]{{ end }}',
+        {"a": "1"},
+        "map[a:1]|[1]",
+    ),
+    (
+        '{{ "a" | printf "%s-%s" "b" | printf "(%s)" }}|{{ (printf "x") | len }}|{{ $x := 5 }}{{ $x = add $x 1 }}{{ $x }}',
+        {},
+        "(b-a)|1|6",
+    ),
+    ('{{- /* c1 */ -}}\n  {{- "a" -}}\n  {{/* c2 */}}\n  {{- "b" }}', {}, "ab"),
+    (
+        "{{ 'a' }}|{{ '\\n' }}|{{ '\\x41' }}|{{ '\\u00e9' }}|{{ 1e2 }}|{{ 0b101 }}|{{ 0o17 }}|{{ 1_0 }}|{{ 0x1p-2 }}|{{ -0x10 }}",
+        {},
+        "97|10|65|233|100|5|15|10|0.25|-16",
+    ),
+    ("{{ $ := 1 }}", {}, ""),
+    ('{{ define "x" }}{{ end }}{{ define "x" }}y{{ end }}{{ template "x" }}', {}, "y"),
+    (
+        '{{ html "<b>" "x" nil }}|{{ js "</script>" }}|{{ urlquery "a/b c" 1 }}|{{ print "a" 1 2 "b" nil }}',
+        {},
+        "&lt;b&gt;x&lt;no value&gt;|\\u003C/script\\u003E|a%2Fb+c1|a1 2b<nil>",
+    ),
+    (
+        '{{ printf "%#v|%#v|%#v" (dict "a" (list 1 nil "x")) nil true }}\n',
+        {},
+        'map[string]interface {}{"a":[]interface {}{1, interface {}(nil), "x"}}|<nil>|true\n',
+    ),
 ]
 CORE_ERRORS: list[tuple[str, dict[str, str], str]] = [
     ("{{ .missing }}", {"x": "1"}, 'map has no entry for key "missing"'),
+    (
+        '{{ len "héllo" }} {{ index "abc" 1 }} {{ slice "abcdef" 1 3 }} {{ len .}}',
+        {},
+        "list should be type of slice or array but string",
+    ),
     ('{{ eq 1 "a" }}', {}, "error calling eq: incompatible types for comparison"),
     ("{{ lt true false }}", {}, "invalid type for comparison"),
     ("{{ range $i, $v := .x }}{{ end }}", {}, 'map has no entry for key "x"'),
@@ -140,6 +209,7 @@ CORE_ERRORS: list[tuple[str, dict[str, str], str]] = [
     ("{{ $undefined }}", {}, 'undefined variable "$undefined"'),
     ('{{ template "nope" }}', {}, 'template "nope" not defined'),
     ("{{ index 5 1 }}", {}, "can't index item of type int"),
+    ('{{ slice "abc" 2 1 }}', {}, "list should be type of slice or array but string"),
     ('{{ "unterminated }}', {}, "unterminated string"),
     ("{{ 'ab' }}", {}, "'ab'"),
     ("{{ 1.2.3 }}", {}, "unexpected '.3' in operand"),
@@ -147,6 +217,33 @@ CORE_ERRORS: list[tuple[str, dict[str, str], str]] = [
     ("{{ 99999999999999999999 }}", {}, "99999999999999999999 overflows int"),
     ("{{ (1) 2 }}", {}, "can't give argument to non-function"),
     ("{{ .x 1 }}", {}, "x is not a method but has arguments"),
+    (
+        '{{ $v := fromJson "{\\"a\\": null}" }}{{ $v.a.b }}',
+        {},
+        "nil pointer evaluating interface {}.b",
+    ),
+    (
+        '{{ $v := fromJson "{\\"a\\": 1}" }}{{ $v.missing }}',
+        {},
+        'map has no entry for key "missing"',
+    ),
+    ("{{ eq 1 1.0 }}", {}, "error calling eq: incompatible types for comparison"),
+    ("{{ lt 1 2.5 }}", {}, "error calling lt: incompatible types for comparison"),
+    ("{{ index (list 1 2) 5 }}", {}, "5"),
+    (
+        '{{ with $x := "v" }}{{ $x }}{{ . }}{{ end }}|{{ with .missing }}{{ end }}',
+        {},
+        'map has no entry for key "missing"',
+    ),
+    ("{{ .x | }}", {}, 'map has no entry for key "x"'),
+    ("{{ (1 }}", {}, "unclosed left paren"),
+    ("{{ if 1 }}{{ else }}{{ else }}{{ end }}", {}, "expected end; found {{else}}"),
+    ("{{ range $a, $b, $c := list }}{{ end }}", {}, "too many declarations in range"),
+    ("{{ len 3 }}", {}, "len of type int"),
+    ('{{ call "x" }}', {}, "error calling call: non-function of type string"),
+    ("{{ printf }}", {}, "want at least 1 got 0"),
+    ('{{ index "abc" -1 }}', {}, "-1"),
+    ("{{ $x := list 1 2 }}{{ index $x 1.0 }}\n", {}, "cannot index slice/array with type float64"),
 ]
 
 

@@ -161,6 +161,11 @@ SPRIG_CASES: list[tuple[str, dict[str, str], str]] = [
         "10|5|4|3|36|16",
     ),
     (
+        '{{ eq (add 1 2) 3 }}|{{ printf "%T" (add 1 2) }}|{{ printf "%v" (list 1 (dict "a" nil)) }}|{{ print (list "a" "b") (dict "k" (list 1)) }}\n\n{{ semver "1.2.3-beta.1+build" }}|{{ (semver "1.2.3").Major }}|{{ semverCompare ">=1.2.0" "1.2.3" }}|{{ semverCompare "~1.2" "1.3.0" }}|{{ (semver "v1.2.3").Minor }}|{{ (semver "1.2.3-rc1").Prerelease }}',
+        {},
+        "true|int64|[1 map[a:<nil>]]|[a b] map[k:[1]]\n\n1.2.3-beta.1+build|1|true|false|2|rc1",
+    ),
+    (
         '{{ semverCompare "^1.2.3" "1.9.0" }}|{{ semverCompare "1.x" "2.0.0" }}|{{ semverCompare "< 2.0, >= 1.5" "1.7.1" }}|{{ semverCompare ">1.2.3 || <1.0" "0.9.0" }}|{{ (semver "1.2.3").Patch }}|{{ (semver "1.2.3").Original }}',
         {},
         "true|false|true|true|3|1.2.3",
@@ -184,6 +189,16 @@ SPRIG_CASES: list[tuple[str, dict[str, str], str]] = [
         '{{ regexMatch "a$" "a\\n" }}|{{ regexMatch "(?m)a$" "a\\n" }}|{{ regexFind "\\\\Qa.b\\\\E" "xa.by" }}|{{ regexFindAll "[]a]+" "x]a]y" -1 }}|{{ regexFind "[[:digit:]]+" "ab123" }}|{{ regexReplaceAll "(?P<y>\\\\d{4})-(?P<m>\\\\d\\\\d)" "2024-05" "${m}/${y}" }}|{{ regexMatch "^\\\\w+\\\\z" "abc" }}|{{ regexReplaceAll "a" "aaa" "$$" }}|{{ regexReplaceAll "(a)" "aaa" "$1x" }}|{{ regexSplit "," "a,b,,c" 2 }}\n',
         {},
         "false|true|a.b|[]a]]|123|05/2024|true|$$$||[a b,,c]\n",
+    ),
+    (
+        '{{ typeOf (add 1 2) }} {{ kindOf (add 1 2) }} {{ duration (add 60 1) }} {{ deepEqual (add 1 2) 3 }} {{ typeOf (int 3) }} {{ typeOf (len "a") }} {{ typeOf 1.5 }} {{ typeOf (atoi "3") }}  {{ typeOf (max 1 2) }} {{ typeOf (toDecimal 7) }} {{ typeOf (sub 1 1) }} {{ kindOf (float64 1) }}',
+        {},
+        "int64 int64 1m1s false int int float64 int  int64 int64 int64 float64",
+    ),
+    (
+        '{{ eq (add 1 2) 3 }}|{{ printf "%T %d" (add 1 2) (mul 2 3) }}|{{ add 1 2 | toJson }}|{{ lt (add 1 1) 3 }}|{{ (add 1 2) }}\n',
+        {},
+        "true|int64 6|3|true|3\n",
     ),
 ]
 SPRIG_ERRORS: list[tuple[str, dict[str, str], str]] = [

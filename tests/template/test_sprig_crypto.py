@@ -66,7 +66,15 @@ def test_self_signed_cert_with_given_key_keeps_the_key() -> None:
         _render('{{ genCAWithKey "x" 1 "junk" }}')
 
 
-@pytest.mark.parametrize("template", ['{{ bcrypt "pw" }}', '{{ htpasswd "user" "pw" }}'])
+def test_htpasswd_sha_matches_esos_vendored_sprig() -> None:
+    # ESO's template_test.go: "htpasswd with sha1".
+    data = {"username": "foo1", "password": "FZ4jR;l]ON;pHKi=_'zh79P"}
+    out = _render('{{ htpasswd .username .password "sha" }}', **data)
+    assert out == "foo1:{SHA}wtdJD6OIjUniEJkTlewnKzfFxA4="
+    assert _render('{{ htpasswd "a:b" "pw" "sha" }}') == "invalid username: a:b"
+
+
+@pytest.mark.parametrize("template", ['{{ bcrypt "pw" }}', '{{ htpasswd "user" "pw" "bcrypt" }}'])
 def test_bcrypt_is_refused_with_a_clear_error(template: str) -> None:
     with pytest.raises(TemplateError, match="bcrypt hashing is not supported"):
         _render(template)

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from kubernetes import client
 
-from tests.testbed import bao, binaries, cluster, git, kube, moto, procs
+from tests.testbed import bao, binaries, cluster, failif, git, kube, moto, procs
 from tests.testbed.pki import CA
 
 T = TypeVar("T")
@@ -160,6 +160,7 @@ def _up(state_dir: Path, log: Callable[[str], None]) -> Testbed:
 
 
 def _prepare_cluster(k: kube.Kube, state_dir: Path) -> None:
+    failif.start(state_dir, k.kubeconfig)
     cluster.add_kwok_node(k, state_dir)
     cluster.wait_for_default_service_account(k, state_dir)
 
