@@ -1,0 +1,259 @@
+"""Rotation through the running operator: a change at the source rolls the workloads that use
+the Secret, once each; a change that breaks them is rolled back and held."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import hvac
+from kubernetes import client
+
+from tests.operator.harness import Cluster, Operator, eventually
+from tests.providers.sops_git_fixtures import WorkTree, age_key, encrypt
+from tests.rollout import cluster as c
+from tests.testbed import stack
+from tests.testbed.git import GitServer
+
+
+def _vault_es(kube: Cluster, testbed: stack.Testbed, key: str, rollout: dict[str, Any]) -> None:
+    kube.put_secret("vault-token", {"token": testbed.VAULT_TOKEN})
+    kube.apply(
+        "secretstores",
+        {
+            "kind": "SecretStore",
+            "metadata": {"name": "vault"},
+            "spec": {
+                "provider": {
+                    "vault": {
+                        "server": testbed.VAULT_ADDR,
+                        "path": "secret",
+                        "auth": {"tokenSecretRef": {"name": "vault-token", "key": "token"}},
+                    }
+                }
+            },
+        },
+    )
+    kube.apply(
+        "externalsecrets",
+        {
+            "kind": "ExternalSecret",
+            "metadata": {"name": "db"},
+            "spec": {
+                "refreshInterval": "1s",
+                "secretStoreRef": {"name": "vault"},
+                "target": {"name": "db"},
+                "rollout": rollout,
+                "data": [
+                    {"secretKey": "password", "remoteRef": {"key": key, "property": "password"}}
+                ],
+            },
+        },
+    )
+
+
+def _workloads(api: client.ApiClient, namespace: str, **annotations: str) -> None:
+    apps = client.AppsV1Api(api)
+    template = c.pod_template("app", secret="db", annotations=annotations)
+    apps.create_namespaced_deployment(namespace, c.deployment("app", template))
+    template = c.pod_template("sts", secret="db", annotations=annotations)
+    apps.create_namespaced_stateful_set(namespace, c.statefulset("sts", template))
+    template = c.pod_template("ds", secret="db", annotations=annotations)
+    apps.create_namespaced_daemon_set(namespace, c.daemonset("ds", template))
+
+
+def _generations(api: client.ApiClient, namespace: str) -> dict[str, int]:
+    return {
+        kind: c.generation(api, namespace, kind, name)
+        for kind, name in (("Deployment", "app"), ("StatefulSet", "sts"), ("DaemonSet", "ds"))
+    }
+
+
+def test_a_rotation_in_openbao_rolls_each_workload_once(
+    kube: Cluster,
+    kube_api: client.ApiClient,
+    testbed: stack.Testbed,
+    start_operator: Callable[..., Operator],
+) -> None:
+    vault = hvac.Client(url=testbed.VAULT_ADDR, token=testbed.VAULT_TOKEN)
+    key = f"rot/{kube.namespace}"
+    vault.secrets.kv.v2.create_or_update_secret(key, secret={"password": "first"})
+    _vault_es(
+        kube,
+        testbed,
+        key,
+        {
+            "targets": [
+                {"kind": "Deployment", "name": "app"},
+                {"kind": "StatefulSet", "name": "sts"},
+                {"kind": "DaemonSet", "name": "ds"},
+            ]
+        },
+    )
+    operator = start_operator()
+    eventually(lambda: kube.data("db") == {"password": b"first"}, what="first sync")
+    _workloads(kube_api, kube.namespace)
+    eventually(
+        lambda: (
+            _generations(kube_api, kube.namespace)
+            == {"Deployment": 1, "StatefulSet": 1, "DaemonSet": 1}
+        ),
+        what="workloads created",
+    )
+
+    vault.secrets.kv.v2.create_or_update_secret(key, secret={"password": "second"})
+    eventually(lambda: kube.data("db") == {"password": b"second"}, what="the rotation synced")
+    eventually(
+        lambda: (kube.es("db").get("status") or {}).get("rollout", {}).get("phase") == "Succeeded",
+        timeout=60,
+        what="the rollout to succeed",
+    )
+    assert _generations(kube_api, kube.namespace) == {
+        "Deployment": 2,
+        "StatefulSet": 2,
+        "DaemonSet": 2,
+    }, "each restarted exactly once"
+    assert 'secretsync_rollouts_total{outcome="succeeded"}' in operator.metrics()
+
+
+def test_a_rotation_that_breaks_the_pods_is_rolled_back_and_held(
+    kube: Cluster,
+    kube_api: client.ApiClient,
+    testbed: stack.Testbed,
+    start_operator: Callable[..., Operator],
+) -> None:
+    vault = hvac.Client(url=testbed.VAULT_ADDR, token=testbed.VAULT_TOKEN)
+    key = f"rot/{kube.namespace}"
+    vault.secrets.kv.v2.create_or_update_secret(key, secret={"password": "good"})
+    _vault_es(
+        kube,
+        testbed,
+        key,
+        {"targets": [{"kind": "Deployment", "name": "app"}], "healthTimeout": "20s"},
+    )
+    start_operator()
+    eventually(lambda: kube.data("db") == {"password": b"good"}, what="first sync")
+    apps = client.AppsV1Api(kube_api)
+    template = c.pod_template(
+        "app", secret="db", annotations={"testbed.secretsync.io/fail-if": "db/password=bad"}
+    )
+    apps.create_namespaced_deployment(kube.namespace, c.deployment("app", template))
+    eventually(
+        lambda: (
+            (
+                apps.read_namespaced_deployment_status("app", kube.namespace).status.ready_replicas
+                or 0
+            )
+            == 2
+        ),
+        what="the app to be healthy",
+    )
+
+    vault.secrets.kv.v2.create_or_update_secret(key, secret={"password": "bad"})
+    failed = eventually(
+        lambda: next(
+            (
+                x
+                for x in (kube.es("db").get("status") or {}).get("conditions") or []
+                if x.get("type") == "RolloutFailed" and x.get("status") == "True"
+            ),
+            None,
+        ),
+        timeout=90,
+        what="RolloutFailed",
+    )
+    assert "Deployment/app" in failed["message"]
+    eventually(lambda: kube.data("db") == {"password": b"good"}, what="the old data restored")
+    eventually(
+        lambda: (
+            (
+                apps.read_namespaced_deployment_status("app", kube.namespace).status.ready_replicas
+                or 0
+            )
+            == 2
+        ),
+        timeout=60,
+        what="the app healthy on the old data",
+    )
+    # Held: with a 1s refresh the operator sees "bad" again and again, and must not re-apply it.
+    for _ in range(3):
+        eventually(lambda: kube.data("db") == {"password": b"good"}, timeout=2)
+    assert any(
+        "Deployment/app" in str(e.message) for e in kube.events("db") if e.reason == "RolloutFailed"
+    )
+
+    vault.secrets.kv.v2.create_or_update_secret(key, secret={"password": "fixed"})
+    eventually(lambda: kube.data("db") == {"password": b"fixed"}, what="a new source version")
+
+
+def test_a_git_commit_rolls_the_consumers_it_discovers(
+    kube: Cluster,
+    kube_api: client.ApiClient,
+    git_server: GitServer,
+    sops_bin: Path,
+    age_keygen_bin: Path,
+    tmp_path: Path,
+    start_operator: Callable[..., Operator],
+) -> None:
+    key = age_key(age_keygen_bin, tmp_path, "age")
+    url = git_server.create_repo(f"rot-{uuid.uuid4().hex[:8]}")
+    tree = WorkTree(tmp_path / "repo", url)
+    tree.write("app.yaml", encrypt(sops_bin, key, "app.yaml", b"password: one\n", tmp_path))
+    tree.commit("one")
+    kube.put_secret("age", {"key.agekey": key.identity})
+    kube.apply(
+        "secretstores",
+        {
+            "kind": "SecretStore",
+            "metadata": {"name": "git"},
+            "spec": {
+                "provider": {
+                    "sops": {
+                        "git": {"url": url, "ref": {"branch": "main"}, "interval": "1s"},
+                        "decryption": {"secretRef": {"name": "age"}},
+                    }
+                }
+            },
+        },
+    )
+    kube.apply(
+        "externalsecrets",
+        {
+            "kind": "ExternalSecret",
+            "metadata": {"name": "db"},
+            "spec": {
+                "refreshInterval": "1s",
+                "secretStoreRef": {"name": "git"},
+                "target": {"name": "db"},
+                "rollout": {"discover": True},
+                "data": [
+                    {
+                        "secretKey": "password",
+                        "remoteRef": {"key": "app.yaml", "property": "password"},
+                    }
+                ],
+            },
+        },
+    )
+    start_operator()
+    eventually(lambda: kube.data("db") == {"password": b"one"}, what="first sync")
+    apps = client.AppsV1Api(kube_api)
+    apps.create_namespaced_deployment(
+        kube.namespace, c.deployment("app", c.pod_template("app", secret="db"))
+    )
+    apps.create_namespaced_deployment(
+        kube.namespace, c.deployment("other", c.pod_template("other"))
+    )
+    tree.write("app.yaml", encrypt(sops_bin, key, "app.yaml", b"password: two\n", tmp_path))
+    tree.commit("two")
+    eventually(lambda: kube.data("db") == {"password": b"two"}, what="the commit synced")
+    eventually(
+        lambda: c.generation(kube_api, kube.namespace, "Deployment", "app") == 2,
+        timeout=30,
+        what="the consumer to roll",
+    )
+    assert c.generation(kube_api, kube.namespace, "Deployment", "other") == 1, (
+        "a workload that does not use the Secret is left alone"
+    )
