@@ -85,7 +85,8 @@ def run(settings: OperatorSettings) -> int:
     rollout_metrics = RegistryMetrics()
     metrics.extra.extend(rollout_metrics.families)
     rollouts = RolloutController(WorkloadClient(api), secrets, events, rollout_metrics)
-    rollouts.resume(settings.namespaces)  # in-flight rollouts are watched again; finished ones stay finished
+    # In-flight rollouts are watched again; finished ones are never started again.
+    rollouts.resume(settings.namespaces)
     state = State()
     syncer = Syncer(
         secrets,

@@ -167,6 +167,9 @@ class Syncer:
             self._record(raw, es, held, None)
             return held
         write = writes.plan(es, want, resolved, existing)
+        for cause in resolved.missing:
+            # ESO's Normal event: the entry was skipped (deletionPolicy Delete or Merge).
+            self.events.record(raw, "ExternalSecret", "MissingProviderSecret", redact(cause))
         namespace = es.metadata.namespace or "default"
         if write.action is writes.Action.CREATE and write.body is not None:
             self.secrets.create(namespace, write.body)

@@ -50,7 +50,8 @@ class Read:
 class Resolved:
     data: dict[str, bytes]
     missing: tuple[str, ...] = ()
-    """Entries skipped because their remote key is gone (deletionPolicy Delete or Merge)."""
+    """Entries skipped because their remote key is gone (deletionPolicy Delete or Merge), each
+    as the provider's not-found message: the entry, key and store named."""
 
     @property
     def everything_missing(self) -> bool:
@@ -109,7 +110,7 @@ def combine(
         if isinstance(outcome, NotFound):
             if not tolerate_missing:
                 raise outcome
-            missing.append(read.where)
+            missing.append(str(outcome) or read.where)
         elif isinstance(outcome, bytes):
             data[spec.data[read.index].secret_key] = _one_value(read, outcome)
         else:

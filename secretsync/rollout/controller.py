@@ -13,7 +13,7 @@ import datetime
 import logging
 import threading
 import time
-from collections.abc import Collection, Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from secretsync.api.externalsecret import OnFailure

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from secretsync.template.values import type_name
+from secretsync.template.values import StringMap, type_name
 
 _GO_TYPES = {
     "a": "interface {}",
@@ -66,8 +66,11 @@ def coerce(value: Any, kind: str) -> Any:
     if kind == "a":
         return value
     if value is None:
-        if kind in "lm":
-            return value
+        # A nil slice or map reads as an empty one in Go.
+        if kind == "l":
+            return []
+        if kind == "m":
+            return {}
         raise FuncError(f"invalid value; expected {_GO_TYPES[kind]}")
     ok = _KIND_CHECKS[kind](value)
     if ok is _WRONG:
@@ -107,7 +110,8 @@ def _as_list(value: Any) -> Any:
 
 
 def _as_map(value: Any) -> Any:
-    return value if isinstance(value, dict) else _WRONG
+    # The template data is a map[string]string, which Go will not pass as map[string]interface{}.
+    return value if isinstance(value, dict) and not isinstance(value, StringMap) else _WRONG
 
 
 _KIND_CHECKS: dict[str, Callable[[Any], Any]] = {

@@ -38,10 +38,12 @@ def chunk(size: int, items: Any) -> list[list[Any]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
-def _picker(what: str, pick: Callable[[list[Any]], Any]) -> Callable[[Any], Any]:
+def _picker(what: str, pick: Callable[[list[Any]], Any], empty: Any = None) -> Callable[[Any], Any]:
+    """first/last give nil on an empty list; rest/initial give a nil slice, which prints []."""
+
     def run(items: Any) -> Any:
         values = _as_list(items, f"find {what} on")
-        return pick(values) if values else None
+        return pick(values) if values else (list(empty) if empty is not None else None)
 
     return run
 
@@ -137,10 +139,10 @@ FUNCS: dict[str, GoFunc] = {
     "mustFirst": make(_picker("first", lambda v: v[0]), "a"),
     "last": make(_picker("last", lambda v: v[-1]), "a"),
     "mustLast": make(_picker("last", lambda v: v[-1]), "a"),
-    "rest": make(_picker("rest", lambda v: v[1:]), "a"),
-    "mustRest": make(_picker("rest", lambda v: v[1:]), "a"),
-    "initial": make(_picker("initial", lambda v: v[:-1]), "a"),
-    "mustInitial": make(_picker("initial", lambda v: v[:-1]), "a"),
+    "rest": make(_picker("rest", lambda v: v[1:], ()), "a"),
+    "mustRest": make(_picker("rest", lambda v: v[1:], ()), "a"),
+    "initial": make(_picker("initial", lambda v: v[:-1], ()), "a"),
+    "mustInitial": make(_picker("initial", lambda v: v[:-1], ()), "a"),
     "reverse": make(lambda v: _as_list(v, "find reverse on")[::-1], "a"),
     "mustReverse": make(lambda v: _as_list(v, "find reverse on")[::-1], "a"),
     "uniq": make(uniq, "a"),

@@ -70,19 +70,31 @@ def swapcase(text: str) -> str:
     return "".join(out)
 
 
-_RUNS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_]+|[_\-\s]+", re.UNICODE)
+_RUNS = re.compile(
+    r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_]+|[_\-\s]+|[^\w\s\-]", re.UNICODE
+)
 
 
 def _to_words(text: str) -> list[str]:
     """Words as xstrings splits them: a number joins the next lowercase run ("2xx", "3rd"),
-    or else the word before it ("Bld4"); connectors (_, -, space) separate words."""
+    or else the word before it ("Bld4"); connectors (_, -, space) separate words; punctuation
+    joins the words on both sides."""
     runs = _RUNS.findall(text)
     words: list[str] = []
-    i, joinable = 0, False
+    i, joinable, glue = 0, False, False
     while i < len(runs):
         run = runs[i]
         if run[0] in "_- \t\n\r\f\v":
-            i, joinable = i + 1, False
+            i, joinable, glue = i + 1, False, False
+            continue
+        if glue or (not run[0].isalnum() and joinable and words):
+            # Punctuation sticks to its neighbours: xstrings writes no connector around it.
+            words[-1] += run
+            i, joinable, glue = i + 1, True, not run[0].isalnum()
+            continue
+        if not run[0].isalnum():
+            words.append(run)
+            i, joinable, glue = i + 1, True, True
             continue
         if run.isdigit():
             nxt = runs[i + 1] if i + 1 < len(runs) else ""
