@@ -54,7 +54,7 @@ def measure(api: client.ApiClient, count: int) -> str:
         c.create_secret(api, namespace, "db", {"password": "one"})
         es, raw = c.create_es(api, namespace, "db", {"discover": True, "healthTimeout": "10m"})
         for i in range(count):
-            body = c.deployment(f"app-{i:02d}", c.pod_template(f"app-{i:02d}", secret="db"),  # noqa: S106
+            body = c.deployment(f"app-{i:02d}", c.pod_template(f"app-{i:02d}", secret="db"),
                                 replicas=1)
             apps.create_namespaced_deployment(namespace, body)
         c.wait(lambda: _all_available(apps, namespace, count), 300, "deployments up")

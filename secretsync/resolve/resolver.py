@@ -80,8 +80,19 @@ class Resolver:
             self._drop(self._key(store, namespace) for store in used)
             raise
         template = es.spec.target.template
-        rendered = templating.apply(template, resolved.data) if template else None
+        rendered = None
+        if template is not None:
+            rendered = templating.apply(template, resolved.data, self._template_source(namespace))
         return secret.desired(es, resolved.data, rendered), resolved
+
+    def _template_source(self, namespace: str) -> templating.TemplateSource:
+        def read(kind: str, name: str) -> Mapping[str, str]:
+            if kind == "ConfigMap":
+                return self._credentials.config_map_data(namespace, name)
+            data = self._credentials.secret_data(namespace, name)
+            return {k: v.decode("utf-8", "replace") for k, v in data.items()}
+
+        return read
 
     def _drop(self, keys: Iterable[ProviderKey]) -> None:
         with self._lock:

@@ -7,7 +7,7 @@ Go never raises from Sprintf; a wrong operand prints as `%!d(string=hi)`, a miss
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from secretsync.template.quoting import go_quote, go_quote_rune
@@ -21,7 +21,8 @@ from secretsync.template.values import (
 )
 
 _MAX_WIDTH = 1_000_000
-_SPEC = re.compile(r"%([-+# 0]*)(\*|\d+)?(?:\.(\*|\d*))?(.?)", re.DOTALL)
+# A '.' only starts a precision when something follows it; "%5." makes '.' the verb, as in Go.
+_SPEC = re.compile(r"%([-+# 0]*)(\*|\d+)?(?:\.(?=.)(\*|\d*))?(.?)", re.DOTALL)
 
 
 @dataclass
@@ -52,7 +53,10 @@ def sprintf(fmt: str, args: list[Any]) -> str:
         text, argi = _one_verb(match, args, argi)
         out.append(text)
     if argi < len(args):
-        extra = ", ".join(f"{type_name(a)}={format_value(a, False)}" for a in args[argi:])
+        extra = ", ".join(
+            "<nil>" if a is None else f"{type_name(a)}={format_value(a, False)}"
+            for a in args[argi:]
+        )
         out.append(f"%!(EXTRA {extra})")
     return "".join(out)
 
@@ -61,43 +65,65 @@ def _one_verb(match: re.Match[str], args: list[Any], argi: int) -> tuple[str, in
     """The text for one %-directive, and the index of the next unused argument."""
     flag_text, width, prec, verb = match.groups()
     flags = _Flags(*(c in flag_text for c in "-+# 0"))
+    prefix = ""
     if width == "*":
-        width, argi = _star_arg(args, argi)
+        flags.width, argi = _star_arg(args, argi)
+        prefix += "%!(BADWIDTH)" if flags.width is None else ""
+    else:
+        flags.width = int(width) if width else None
     if prec == "*":
-        prec, argi = _star_arg(args, argi)
-    flags.width = int(width) if width else None
-    flags.prec = int(prec) if prec else (0 if prec == "" else None)
+        flags.prec, argi = _star_arg(args, argi)
+        if flags.prec is None or flags.prec < 0:
+            flags.prec = None
+            prefix += "%!(BADPREC)"
+    else:
+        flags.prec = int(prec) if prec else (0 if prec == "" else None)
     # Go's fmt gives up on widths and precisions beyond a million, and so do we.
     if any(v is not None and abs(v) > _MAX_WIDTH for v in (flags.width, flags.prec)):
         return "%!(NOVERB)", argi
     if flags.width is not None and flags.width < 0:
         flags.minus, flags.width = True, -flags.width
     if verb == "%":
-        return "%", argi
+        return prefix + "%", argi
     if not verb:
-        return "%!(NOVERB)", argi
+        return prefix + "%!(NOVERB)", argi
     if argi >= len(args):
-        return f"%!{verb}(MISSING)", argi
-    return format_arg(args[argi], verb, flags), argi + 1
+        return prefix + f"%!{verb}(MISSING)", argi
+    return prefix + format_arg(args[argi], verb, flags), argi + 1
 
 
-def _star_arg(args: list[Any], argi: int) -> tuple[str, int]:
-    if argi < len(args) and isinstance(args[argi], int) and not isinstance(args[argi], bool):
-        return str(args[argi]), argi + 1
-    return "", argi + 1
+def _star_arg(args: list[Any], argi: int) -> tuple[int | None, int]:
+    """A '*' width or precision: the next argument if it is an int, else None (bad)."""
+    if argi >= len(args):
+        return None, argi
+    value = args[argi]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= _MAX_WIDTH:
+        return value, argi + 1
+    return None, argi + 1
 
 
-def format_arg(arg: Any, verb: str, flags: _Flags) -> str:  # noqa: PLR0911 - one per Go kind
+def format_arg(  # noqa: PLR0911 - one per Go kind
+    arg: Any, verb: str, flags: _Flags, directive: bool = True
+) -> str:
+    """One operand under one verb. `directive` is false for the elements of a list or map and
+    for badVerb's echo, where Go skips the %#v / %+v rewriting of the flags."""
     if verb == "T":
-        return _pad(type_name(arg), flags)
-    if verb == "v" and flags.sharp:
-        return _pad(go_syntax(arg), flags)
-    if verb == "v":
-        flags.plus = False  # %+v only adds field names to structs; numbers get no sign
-    if isinstance(arg, (list, tuple)) and verb not in "vxX":
-        return "[" + " ".join(format_arg(item, verb, flags) for item in arg) + "]"
+        return _format_string(type_name(arg), "s", flags)
+    if directive and verb == "v":
+        if flags.sharp:
+            return _pad(go_syntax(arg), flags)
+        flags = replace(flags, plus=False)  # %+v only names struct fields; numbers get no sign
+    if isinstance(arg, (list, tuple)):
+        return "[" + " ".join(format_arg(item, verb, flags, False) for item in arg) + "]"
+    if isinstance(arg, dict):
+        items = sorted(arg.items(), key=lambda kv: sort_key(kv[0]))
+        pairs = (
+            f"{format_arg(k, verb, flags, False)}:{format_arg(v, verb, flags, False)}"
+            for k, v in items
+        )
+        return "map[" + " ".join(pairs) + "]"
     if isinstance(arg, bool):
-        return _pad(str(arg).lower(), flags) if verb in "vt" else _bad(verb, arg)
+        return _pad(str(arg).lower(), flags) if verb in "vt" else _bad(verb, arg, flags)
     if isinstance(arg, int):
         return _format_int(arg, verb, flags)
     if isinstance(arg, float):
@@ -110,11 +136,12 @@ def format_arg(arg: Any, verb: str, flags: _Flags) -> str:  # noqa: PLR0911 - on
         return _format_string(arg.go_string(), verb, flags)
     if verb == "v":
         return _pad(format_value(arg, False), flags)
-    return _bad(verb, arg)
+    return _bad(verb, arg, flags)
 
 
-def _bad(verb: str, arg: Any) -> str:
-    return f"%!{verb}({type_name(arg)}={format_value(arg, False)})"
+def _bad(verb: str, arg: Any, flags: _Flags) -> str:
+    """Go's badVerb: the operand printed with %v under the directive's own flags."""
+    return f"%!{verb}({type_name(arg)}={format_arg(arg, 'v', flags, directive=False)})"
 
 
 def _pad(text: str, flags: _Flags, zero_ok: bool = True) -> str:
@@ -145,13 +172,14 @@ def _format_int(value: int, verb: str, flags: _Flags) -> str:  # noqa: PLR0911
     if verb == "q":
         return _pad(go_quote_rune(value), flags)
     if verb == "U":
-        shown = f" '{chr(value)}'" if flags.sharp and 0 <= value <= 0x10FFFF else ""
+        printable = 0 <= value <= 0x10FFFF and chr(value).isprintable()
+        shown = f" '{chr(value)}'" if flags.sharp and printable else ""
         return _pad(f"U+{value:04X}{shown}", flags)
     if verb in "eEfFgG":
-        return _bad(verb, value)
+        return _bad(verb, value, flags)
     base = _INT_BASES.get(verb)
     if base is None:
-        return _bad(verb, value)
+        return _bad(verb, value, flags)
     digits = {2: "b", 8: "o", 10: "d", 16: "x"}[base]
     body = format(abs(value), digits)
     if verb == "X":
@@ -171,10 +199,10 @@ def _format_int(value: int, verb: str, flags: _Flags) -> str:  # noqa: PLR0911
 
 def _format_float_verb(value: float, verb: str, flags: _Flags) -> str:
     if verb not in "vbeEfFgGxX":
-        return _bad(verb, value)
+        return _bad(verb, value, flags)
     go_verb = {"v": "g", "F": "f"}.get(verb, verb)
     if go_verb in "xXb":
-        return _bad(verb, value)
+        return _bad(verb, value, flags)
     prec = flags.prec if flags.prec is not None else (6 if go_verb in "eEf" else -1)
     text = format_float(value, go_verb, prec)
     sign = ""
@@ -205,7 +233,7 @@ def _format_string(value: str | bytes, verb: str, flags: _Flags) -> str:
         return _pad(f"`{text}`" if backquote else go_quote(text, ascii_only=flags.plus), flags)
     if verb in "xX":
         return _pad(_hex_bytes(data, verb, flags), flags)
-    return _bad(verb, value)
+    return _bad(verb, value, flags)
 
 
 def _hex_bytes(data: bytes, verb: str, flags: _Flags) -> str:

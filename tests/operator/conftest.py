@@ -3,6 +3,7 @@ the operator's own ServiceAccount, one operator process per test scoped to its n
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -37,15 +38,23 @@ def start_operator(
     can run in parallel); every started operator is stopped afterwards."""
     started: list[harness.Operator] = []
 
-    def start(*args: str, leader_election: bool = False) -> harness.Operator:
+    def start(
+        *args: str,
+        leader_election: bool = False,
+        env: dict[str, str] | None = None,
+        also: tuple[str, ...] = (),
+    ) -> harness.Operator:
+        """`also`: more namespaces to watch besides the test's own; `env`: extra environment
+        for the operator process (AWS_ENDPOINT_URL, say)."""
         extra = [] if leader_election else ["--no-leader-elect"]
         operator = harness.start(
             operator_kubeconfig,
             tmp_path / f"operator-{len(started)}.log",
             "--namespace",
-            namespace,
+            ",".join((namespace, *also)),
             *extra,
             *args,
+            env=env,
         )
         started.append(operator)
         return operator
@@ -53,3 +62,22 @@ def start_operator(
     yield start
     for operator in started:
         operator.stop()
+
+
+@pytest.fixture
+def make_namespace(kube_api: client.ApiClient) -> Iterator[Callable[..., str]]:
+    """More namespaces for a test (labelled as asked), deleted afterwards."""
+    core = client.CoreV1Api(kube_api)
+    made: list[str] = []
+
+    def make(labels: dict[str, str] | None = None) -> str:
+        name = f"t-{uuid.uuid4().hex[:10]}"
+        core.create_namespace(
+            client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels=labels))
+        )
+        made.append(name)
+        return name
+
+    yield make
+    for name in made:
+        core.delete_namespace(name)

@@ -127,9 +127,10 @@ def test_not_found_is_skipped_under_delete_and_merge(policy: str) -> None:
             {"secretKey": "b", "remoteRef": {"key": "here"}},
         ],
     )
-    resolved = _combine(spec, [NotFound("gone"), b"v"])
+    gone = "spec.data[0] (key 'gone'): no such secret"
+    resolved = _combine(spec, [NotFound(gone), b"v"])
     assert resolved.data == {"b": b"v"}
-    assert resolved.missing == ("spec.data[0]",)
+    assert resolved.missing == (gone,)
     assert not resolved.everything_missing
 
 

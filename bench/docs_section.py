@@ -1,0 +1,20 @@
+"""Each benchmark owns one `## ` section of docs/benchmarks.md and rewrites only that."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+
+
+def write_section(heading: str, body: str) -> None:
+    """Replace the section that starts with `heading` (a `## ` line), or append it."""
+    text = f"{heading}\n\n{body.strip()}\n"
+    current = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(current):
+        updated = pattern.sub(lambda _: text + "\n", current, count=1)
+    else:
+        updated = current.rstrip("\n") + "\n\n" + text
+    DOCS.write_text(updated.rstrip("\n") + "\n")
