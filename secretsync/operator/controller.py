@@ -9,7 +9,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from secretsync.errors import ConfigError
+from secretsync.errors import ConfigError, SecretSyncError
 from secretsync.metrics import Counter
 from secretsync.operator.state import Key, State, es_key
 from secretsync.operator.telemetry import Health, Metrics
@@ -53,6 +53,25 @@ def selected(labels: Mapping[str, str], terms: list[tuple[str, str, str | None]]
     return all(_term_holds(labels, key, op, value) for key, op, value in terms)
 
 
+def _credential_namespace(raw: Mapping[str, Any]) -> str | None:
+    """The namespace a ClusterSecretStore's credential references name, if any; without one
+    the store uses referent auth and can only be checked from an ExternalSecret's namespace."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, Mapping):
+            if isinstance(node.get("namespace"), str) and "name" in node:
+                found.append(node["namespace"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(((raw.get("spec") or {}).get("provider")) or {})
+    return found[0] if found else None
+
+
 class Controller:
     def __init__(
         self,
@@ -66,6 +85,8 @@ class Controller:
         default_refresh_interval: str = "1h",
     ) -> None:
         self.state = state
+        self.resolver = syncer.resolver
+        self._raw_stores: dict[tuple[str, str | None, str], dict[str, Any]] = {}
         self.queue = WorkQueue()
         self.syncer = syncer
         self.statuses = statuses
@@ -100,17 +121,39 @@ class Controller:
         meta = raw.get("metadata") or {}
         kind = str(raw.get("kind"))
         namespace = meta.get("namespace")
+        name = str(meta.get("name"))
         if event_type == "DELETED":
-            self.state.drop_store(kind, namespace, str(meta.get("name")))
+            self.state.drop_store(kind, namespace, name)
+            self._raw_stores.pop((kind, namespace, name), None)
             return
+        self._raw_stores[(kind, namespace, name)] = dict(raw)
         try:
             self.state.put_store(raw)
-            outcome = ("True", "Valid", "store validated")
         except ConfigError as exc:
-            outcome = ("False", "InvalidProviderConfig", str(exc))
-        self._store_status(raw, kind, *outcome)
-        for key in self.state.users_of(kind, namespace, str(meta.get("name"))):
+            self._store_status(raw, kind, "False", "InvalidProviderConfig", str(exc))
+            return
+        # Reaching the source and logging in is slow I/O: a worker does it, off kopf's loop.
+        self.queue.add(("store", kind, namespace, name))
+        for key in self.state.users_of(kind, namespace, name):
             self.queue.add(key)
+
+    def _validate_store(self, key: tuple[str, str, str | None, str]) -> None:
+        _, kind, namespace, name = key
+        raw = self._raw_stores.get((kind, namespace, name))
+        store = self.state.cached_store((kind, namespace, name))
+        if raw is None or store is None:
+            return
+        where = namespace or _credential_namespace(raw)
+        if where is None:
+            self._store_status(raw, kind, "True", "Valid",
+                               "store validated; referent auth is checked per ExternalSecret")
+            return
+        try:
+            self.resolver.provider(store, where).validate()
+        except SecretSyncError as exc:
+            self._store_status(raw, kind, "False", "ValidationFailed", str(exc))
+            return
+        self._store_status(raw, kind, "True", "Valid", "store validated")
 
     def _store_status(
         self, raw: Mapping[str, Any], kind: str, ready: str, reason: str, message: str
@@ -172,6 +215,12 @@ class Controller:
             self._sync(key)  # type: ignore[arg-type]
 
     def _sync(self, key: Key) -> None:
+        if len(key) == 4:  # a store to validate; ExternalSecret keys are (namespace, name)
+            try:
+                self._validate_store(key)
+            finally:
+                self.queue.done(key)
+            return
         raw = self.state.get_es(key)
         if raw is None:
             self.queue.done(key)

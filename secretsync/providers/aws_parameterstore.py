@@ -61,6 +61,9 @@ class ParameterStoreProvider:
 
     # --- Provider ---------------------------------------------------------------------------
 
+    def validate(self) -> None:
+        self._session.validate()
+
     def get(self, ref: RemoteRef) -> bytes:
         return self._resolve(ref, {})
 

@@ -69,6 +69,9 @@ class SecretsManagerProvider:
 
     # --- Provider ---------------------------------------------------------------------------
 
+    def validate(self) -> None:
+        self._session.validate()
+
     def get(self, ref: RemoteRef) -> bytes:
         return self._resolve(ref, {})
 

@@ -143,6 +143,13 @@ class AwsSession:
         self._boto: boto3.session.Session | None = None
         self._clients: dict[str, Any] = {}
 
+    def validate(self) -> None:
+        """STS GetCallerIdentity with the store's credentials: needs no permission at all, so
+        it tests the credential chain (keys, role assumptions, web identity) and nothing else."""
+        credentials = self.credentials()
+        sts = self._sts(credentials)
+        self._call("GetCallerIdentity", self._session_name, sts.get_caller_identity)
+
     def secrets_manager(self) -> SecretsManagerClient:
         client: SecretsManagerClient = self._client("secretsmanager")
         return client

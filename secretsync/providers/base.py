@@ -88,6 +88,11 @@ class Provider(Protocol):
         """A cheap probe of the current version, or None when the source cannot tell."""
         ...
 
+    def validate(self) -> None:
+        """Prove the store works: reach the source and authenticate, reading no secret.
+        Raises the error a sync would meet."""
+        ...
+
     def close(self) -> None: ...
 
 

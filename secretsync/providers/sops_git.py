@@ -101,6 +101,9 @@ class SopsGitProvider:
             self._cache.clear()
             self._material = None
 
+    def validate(self) -> None:
+        self._checkout()
+
     def _checkout(self) -> Checkout:
         def report(ok: bool) -> None:
             self._ctx.telemetry.provider_call(PROVIDER, "Fetch", ok)

@@ -112,6 +112,11 @@ class VaultClient:
         )
         return values.metadata_version(text, ref.metadata_policy is MetadataPolicy.FETCH)
 
+    def validate(self) -> None:
+        token = self._current_token()
+        if not self._token_accepted(token):
+            raise AccessDenied(f"{self._where}: the token was rejected (expired or revoked)")
+
     def close(self) -> None:
         token, self._token = self._token, None
         try:

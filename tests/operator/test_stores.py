@@ -273,3 +273,39 @@ def test_events_name_the_real_cause_and_no_value_leaks(
         for seed in seeds.values():
             assert seed not in text
         assert testbed.VAULT_TOKEN not in text
+
+
+def test_a_store_is_ready_only_when_its_connection_validates(
+    kube: Cluster, testbed: stack.Testbed, start_operator: Start
+) -> None:
+    kube.put_secret("bad-token", {"token": "not-a-real-token"})
+    kube.put_secret("vault-token", {"token": testbed.VAULT_TOKEN})
+    stores = {
+        "good": (testbed.VAULT_ADDR, "vault-token"),
+        "wrong-token": (testbed.VAULT_ADDR, "bad-token"),
+        "no-server": ("http://127.0.0.1:9", "vault-token"),
+    }
+    for name, (server, secret) in stores.items():
+        kube.apply(
+            "secretstores",
+            {
+                "kind": "SecretStore",
+                "metadata": {"name": name},
+                "spec": {
+                    "provider": {
+                        "vault": {
+                            "server": server,
+                            "path": "secret",
+                            "auth": {"tokenSecretRef": {"name": secret, "key": "token"}},
+                        }
+                    }
+                },
+            },
+        )
+    start_operator()
+    good = eventually(lambda: store_ready(kube, "secretstores", "good"), what="good Ready")
+    assert (good["status"], good["reason"]) == ("True", "Valid")
+    for name in ("wrong-token", "no-server"):
+        ready = eventually(lambda n=name: store_ready(kube, "secretstores", n), what=name)
+        assert (ready["status"], ready["reason"]) == ("False", "ValidationFailed"), name
+        assert "not-a-real-token" not in ready["message"]
