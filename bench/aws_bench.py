@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import boto3
 
+from bench import docs_section
 from secretsync.api.externalsecret import RemoteRef
 from secretsync.api.objects import parse_store
 from secretsync.providers import aws_parameterstore, aws_secretsmanager
@@ -35,7 +36,6 @@ from secretsync.providers.offline import ManifestCredentials
 from tests.testbed import paths, stack
 
 KEYS = 1000
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 HEADING = "## AWS providers"
 
 
@@ -135,14 +135,7 @@ def write_section(rows: list[str]) -> None:
         "and per-key reads.",
         "",
     ])  # fmt: skip
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n\n"
-    start = text.find(HEADING)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(HEADING))
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
-    DOCS.write_text(text)
+    docs_section.write(section)
 
 
 def run(testbed: stack.Testbed) -> list[str]:

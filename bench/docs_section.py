@@ -9,8 +9,12 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
 def write_section(heading: str, body: str) -> None:
-    """Replace the section that starts with `heading` (a `## ` line), or append it."""
-    text = f"{heading}\n\n{body.strip()}\n"
+    write(f"{heading}\n\n{body.strip()}\n")
+
+
+def write(text: str) -> None:
+    """Replace the section whose `## ` heading is the first line of `text`, or append it."""
+    heading = text.splitlines()[0]
     current = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(current):

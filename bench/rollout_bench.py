@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kubernetes import client
 
+from bench import docs_section
 from secretsync.kube.events import EventRecorder
 from secretsync.kube.secrets import SecretClient
 from secretsync.kube.workloads import WorkloadClient
@@ -32,7 +33,6 @@ from secretsync.rollout.ports import RegistryMetrics
 from tests.rollout import cluster as c
 from tests.testbed import cluster, paths, stack
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 HEADING = "## Rollouts"
 
 
@@ -54,8 +54,9 @@ def measure(api: client.ApiClient, count: int) -> str:
         c.create_secret(api, namespace, "db", {"password": "one"})
         es, raw = c.create_es(api, namespace, "db", {"discover": True, "healthTimeout": "10m"})
         for i in range(count):
-            body = c.deployment(f"app-{i:02d}", c.pod_template(f"app-{i:02d}", secret="db"),
-                                replicas=1)
+            body = c.deployment(
+                f"app-{i:02d}", c.pod_template(f"app-{i:02d}", secret="db"), replicas=1
+            )
             apps.create_namespaced_deployment(namespace, body)
         c.wait(lambda: _all_available(apps, namespace, count), 300, "deployments up")
         return _roll(api, namespace, count, es, raw)
@@ -77,8 +78,10 @@ def _roll(api: client.ApiClient, namespace: str, count: int, es: Any, raw: Any) 
         rollouts.close()
     restart = workloads.last_patch - written
     total = (written - started) + healthy
-    return (f"| {count} | {total:.1f} s | {(written - started) * 1000:.0f} ms | {restart:.1f} s "
-            f"| {healthy - restart:.1f} s |")
+    return (
+        f"| {count} | {total:.1f} s | {(written - started) * 1000:.0f} ms | {restart:.1f} s "
+        f"| {healthy - restart:.1f} s |"
+    )
 
 
 def _all_available(apps: client.AppsV1Api, namespace: str, count: int) -> bool:
@@ -87,29 +90,28 @@ def _all_available(apps: client.AppsV1Api, namespace: str, count: int) -> bool:
 
 
 def write_section(rows: list[str]) -> None:
-    section = "\n".join([
-        HEADING, "",
-        "`bench/rollout_bench.py`: one Secret read by N Deployments (1 replica each, found by",
-        "`discover: true`); the time from writing new data into the Secret to every Deployment",
-        "healthy by `kubectl rollout status` rules, with the controller's defaults (debounce 1 s,",
-        "poll 1 s, at most 10 workloads unsettled at once).",
-        "",
-        "| workloads | change → all healthy | Secret write | restart (debounce + waves) | health |",
-        "|---|---|---|---|---|",
-        *rows, "",
-        "Restart is the data change to the last restart patch; health is the last patch to the",
-        "verdict. With 50 workloads the cap of 10 makes five waves, each waiting for its",
-        "Deployments to settle (KWOK readies pods at once; real pods add their start time).",
-        f"Measured {time.strftime('%Y-%m-%d')} on the shared 2-core test bed.", "",
-    ])
-    text = DOCS.read_text()
-    start = text.find(HEADING)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(HEADING))
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
-    DOCS.write_text(text)
+    section = "\n".join(
+        [
+            HEADING,
+            "",
+            "`bench/rollout_bench.py`: one Secret read by N Deployments (1 replica each, found by",
+            "`discover: true`); the time from writing new data into the Secret to every Deployment",
+            "healthy by `kubectl rollout status` rules, with the controller's defaults",
+            "(debounce 1 s, poll 1 s, at most 10 workloads unsettled at once).",
+            "",
+            "| workloads | change → all healthy | Secret write | restart (debounce + waves) "
+            "| health |",
+            "|---|---|---|---|---|",
+            *rows,
+            "",
+            "Restart is the data change to the last restart patch; health is the last patch to the",
+            "verdict. With 50 workloads the cap of 10 makes five waves, each waiting for its",
+            "Deployments to settle (KWOK readies pods at once; real pods add their start time).",
+            f"Measured {time.strftime('%Y-%m-%d')} on the shared 2-core test bed.",
+            "",
+        ]
+    )
+    docs_section.write(section)
 
 
 def run(testbed: stack.Testbed) -> list[str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -24,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import docs_section  # noqa: E402
 from secretsync.sops import engine, keys  # noqa: E402 - after the path tweak
 from secretsync.sops.formats import store_for  # noqa: E402
 
@@ -138,15 +138,7 @@ def render(rows: list[Row], inproc: float, sops: Path, runs: int) -> str:
 
 
 def write_section(text: str) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    path.parent.mkdir(exist_ok=True)
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _m: text + "\n", current)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + text
-    path.write_text(updated.rstrip("\n") + "\n")
+    docs_section.write(text)
 
 
 def main() -> None:

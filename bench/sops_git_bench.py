@@ -16,7 +16,6 @@ import collections
 import contextlib
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import docs_section
 from secretsync.api.externalsecret import RemoteRef
 from secretsync.api.objects import parse_store
 from secretsync.gitsource.registry import Repositories
@@ -37,7 +37,6 @@ from secretsync.providers.sops_git import SopsGitProvider
 from secretsync.sops import keys
 from tests.testbed import binaries, git, paths, procs, stack
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 SECTION = "## SOPS-in-Git provider"
 
 
@@ -223,13 +222,7 @@ Machine: the shared 2-core test bed ({platform.machine()}, CPython
 
 
 def write(text: str) -> None:
-    current = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text + "\n", current, count=1)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + text
-    DOCS.write_text(updated.rstrip("\n") + "\n")
+    docs_section.write(text)
 
 
 def main(argv: list[str]) -> None:

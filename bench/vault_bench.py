@@ -15,7 +15,6 @@ import base64
 import collections
 import contextlib
 import platform
-import re
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import hvac
 
+from bench import docs_section
 from secretsync.api.externalsecret import RemoteRef
 from secretsync.api.objects import parse_store
 from secretsync.providers import vault
@@ -35,7 +35,6 @@ from secretsync.providers.base import Provider, StoreContext
 from secretsync.providers.offline import ManifestCredentials
 from tests.testbed import bao, binaries, paths, procs, stack
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 SECTION = "## Vault / OpenBao provider"
 
 
@@ -175,13 +174,7 @@ Machine: the shared 2-core test bed ({platform.machine()}, CPython
 
 
 def write(text: str) -> None:
-    current = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text + "\n", current, count=1)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + text
-    DOCS.write_text(updated.rstrip("\n") + "\n")
+    docs_section.write(text)
 
 
 def main(argv: list[str]) -> None:

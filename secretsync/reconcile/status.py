@@ -52,6 +52,17 @@ def ready_condition(
     }
 
 
+FOREIGN = frozenset({"rollout"})
+"""Status fields another writer owns (the rollout engine's status.rollout). The sync loop works
+from a cached copy of the ExternalSecret, so it must never write them back: a merge patch leaves
+a field it does not name alone."""
+
+
+def sync_loop_view(current: Mapping[str, Any]) -> dict[str, Any]:
+    """The status as far as the sync loop writes it: without the fields another writer owns."""
+    return {k: v for k, v in current.items() if k not in FOREIGN}
+
+
 def new_status(
     current: Mapping[str, Any],
     outcome: Outcome,
@@ -60,9 +71,16 @@ def new_status(
     synced_version: str,
     target_name: str,
     now: datetime.datetime,
+    fresher: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    status = dict(current)
-    previous = [c for c in status.get("conditions") or [] if isinstance(c, Mapping)]
+    """The status the sync loop patches in: `current` (cached, maybe stale) without the foreign
+    fields, with Ready set. `fresher`: conditions another writer set, newer than the cached copy;
+    they replace the cached conditions of their types, since a merge patch replaces the whole
+    list and would otherwise put a stale one back."""
+    status = sync_loop_view(current)
+    replaced = {c.get("type") for c in fresher}
+    cached = [c for c in status.get("conditions") or [] if isinstance(c, Mapping)]
+    previous = [*(c for c in cached if c.get("type") not in replaced), *fresher]
     others = [c for c in previous if c.get("type") != "Ready"]
     status["conditions"] = [*others, ready_condition(outcome, previous, now)]
     status["observedGeneration"] = generation

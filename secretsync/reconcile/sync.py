@@ -53,6 +53,11 @@ class Rollouts(Protocol):
 
     def held_hash(self, raw_es: Mapping[str, Any]) -> str | None: ...
 
+    def conditions(self, raw_es: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The conditions the engine last wrote on this ExternalSecret (RolloutFailed), which
+        the cached copy the sync loop works from may not show yet."""
+        ...
+
     def on_data_changed(
         self,
         es: ExternalSecret,
@@ -226,8 +231,9 @@ class Syncer:
             synced_version=refresh.synced_version(es.metadata) if es else "",
             target_name=es.target_name if es else str(meta.get("name")),
             now=self.clock(),
+            fresher=self.rollouts.conditions(raw) if self.rollouts is not None else (),
         )
-        if new != current:
+        if new != status.sync_loop_view(current):
             self.statuses.patch_status(
                 "externalsecrets", meta.get("namespace"), str(meta.get("name")), new
             )

@@ -59,6 +59,7 @@ class RolloutController:
         self._lock = threading.Lock()
         self._flights: dict[tuple[str, str], Flight] = {}
         self._held: dict[tuple[str, str], str | None] = {}
+        self._conditions: dict[tuple[str, str], dict[str, Any]] = {}
         self._recovery = Recovery(workloads, secrets, events, self._log)
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -123,6 +124,15 @@ class RolloutController:
                 return self._held[key]
         stored = record.parse_record(key[0], raw_es.get("status") or {})
         return stored.held_hash if stored else None
+
+    def conditions(self, raw_es: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The RolloutFailed condition as this process last wrote it: the sync loop's cached copy
+        of the ExternalSecret may predate it, and must not put an older one back."""
+        meta = raw_es.get("metadata") or {}
+        key = (str(meta.get("namespace")), str(meta.get("name")))
+        with self._lock:
+            mine = self._conditions.get(key)
+        return [dict(mine)] if mine else []
 
     def resume(self, namespaces: Collection[str] = ()) -> None:
         """Watch in-flight rollouts again after a restart, in the namespaces this operator
@@ -309,6 +319,9 @@ class RolloutController:
                 status["conditions"] = record.conditions(
                     existing, failed, reason, message, stamp(self._wall())
                 )
+                mine = next(c for c in status["conditions"] if c["type"] == record.CONDITION)
+                with self._lock:  # known before it is written, so no sync writes an older one
+                    self._conditions[(es.namespace, es.name)] = mine
             self._workloads.patch_external_secret_status(es.namespace, es.name, status)
         except SecretSyncError as exc:
             log.warning("rollout status not written", extra={"object": str(es), "reason": str(exc)})

@@ -26,6 +26,10 @@ def vault_store(
     testbed: stack.Testbed,
     name: str = "vault",
     kind: str = "SecretStore",
+    *,
+    api_version: str = "v1",
+    kv: str = "v2",
+    path: str = "secret",
     **spec: Any,
 ) -> None:
     """A token-auth Vault store; for a ClusterSecretStore the token Secret must carry its own
@@ -44,14 +48,15 @@ def vault_store(
                 "provider": {
                     "vault": {
                         "server": testbed.VAULT_ADDR,
-                        "path": "secret",
-                        "version": "v2",
+                        "path": path,
+                        "version": kv,
                         "auth": {"tokenSecretRef": token},
                     }
                 },
                 **spec,
             },
         },
+        api_version,
     )
 
 

@@ -114,7 +114,7 @@ def test_a_new_operator_process_resumes_without_restarting_again(
 
     second, metrics = c.controller(kube_api)
     try:
-        second.resume()
+        second.resume([namespace])
         c.wait(lambda: c.phase(kube_api, namespace, "db") == "Succeeded", TIMEOUT, "Succeeded")
     finally:
         second.close()
@@ -123,6 +123,6 @@ def test_a_new_operator_process_resumes_without_restarting_again(
     assert metrics.rollouts.values.get(("succeeded",)) == 1
     # Finished: a third process finds nothing to resume.
     third, metrics = c.controller(kube_api)
-    third.resume()
+    third.resume([namespace])
     third.close()
     assert c.generation(kube_api, namespace, "Deployment", "app") == 2

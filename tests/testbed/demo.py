@@ -33,20 +33,39 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _kubectl(testbed: stack.Testbed, *args: str, stdin: str | None = None) -> None:
-    subprocess.run([testbed.KUBECTL_BIN, *args], input=stdin, text=True, check=True,
-                   capture_output=True, env={**os.environ, "KUBECONFIG": testbed.KUBECONFIG})
+    subprocess.run(
+        [testbed.KUBECTL_BIN, *args],
+        input=stdin,
+        text=True,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "KUBECONFIG": testbed.KUBECONFIG},
+    )
 
 
 def _start_operator(testbed: stack.Testbed, state_dir: Path) -> subprocess.Popen[bytes]:
     _kubectl(testbed, "apply", "--server-side", "-k", str(paths.REPO_ROOT / "crds"))
     _kubectl(testbed, "apply", "--server-side", "-k", str(paths.REPO_ROOT / "deploy" / "rbac"))
     kubeconfig = cluster.service_account_kubeconfig(
-        testbed.kube(), "secretsync-system", "secretsync", state_dir / "operator.kubeconfig")
+        testbed.kube(), "secretsync-system", "secretsync", state_dir / "operator.kubeconfig"
+    )
     log = (state_dir / "logs" / "operator.log").open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "secretsync", "operator", "--kubeconfig", str(kubeconfig),
-         "--metrics-address", "127.0.0.1:8080", "--identity", "demo"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=paths.REPO_ROOT,
+        [
+            sys.executable,
+            "-m",
+            "secretsync",
+            "operator",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--metrics-address",
+            "127.0.0.1:8080",
+            "--identity",
+            "demo",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=paths.REPO_ROOT,
         env={**os.environ, "AWS_ENDPOINT_URL": testbed.AWS_ENDPOINT_URL},
         start_new_session=True,
     )
@@ -65,19 +84,32 @@ def _print_secrets(testbed: stack.Testbed, timeout: float = 60) -> None:
     api = client.CustomObjectsApi(cluster.api(Path(testbed.KUBECONFIG)))
     core = client.CoreV1Api(cluster.api(Path(testbed.KUBECONFIG)))
     deadline = time.monotonic() + timeout
-    pending = {e["metadata"]["name"]: e for e in api.list_namespaced_custom_object(
-        "external-secrets.io", "v1", NAMESPACE, "externalsecrets")["items"]}
+    pending = {
+        e["metadata"]["name"]: e
+        for e in api.list_namespaced_custom_object(
+            "external-secrets.io", "v1", NAMESPACE, "externalsecrets"
+        )["items"]
+    }
     while pending and time.monotonic() < deadline:
         for name in list(pending):
-            es = api.get_namespaced_custom_object("external-secrets.io", "v1", NAMESPACE,
-                                                  "externalsecrets", name)
-            ready = next((c for c in (es.get("status") or {}).get("conditions") or []
-                          if c["type"] == "Ready"), None)
+            es = api.get_namespaced_custom_object(
+                "external-secrets.io", "v1", NAMESPACE, "externalsecrets", name
+            )
+            ready = next(
+                (
+                    c
+                    for c in (es.get("status") or {}).get("conditions") or []
+                    if c["type"] == "Ready"
+                ),
+                None,
+            )
             if ready is None:
                 continue
             target = (es["spec"].get("target") or {}).get("name") or name
-            _say(f"\nExternalSecret {NAMESPACE}/{name}: Ready={ready['status']} "
-                 f"({ready['reason']}) -> Secret {target}")
+            _say(
+                f"\nExternalSecret {NAMESPACE}/{name}: Ready={ready['status']} "
+                f"({ready['reason']}) -> Secret {target}"
+            )
             if ready["status"] == "True":
                 data = core.read_namespaced_secret(target, NAMESPACE).data or {}
                 for key, value in sorted(data.items()):
@@ -98,18 +130,25 @@ def _run(state_dir: Path) -> None:
     _say("demo: seeding OpenBao, AWS (moto) and a Git repository of SOPS files...")
     demo_sources.seed_vault(testbed)
     demo_sources.seed_aws(testbed)
-    values = {**os.environ, **{k: str(v) for k, v in vars(testbed).items()},
-              **demo_sources.seed_git(testbed)}
+    values = {
+        **os.environ,
+        **{k: str(v) for k, v in vars(testbed).items()},
+        **demo_sources.seed_git(testbed),
+    }
     _say("demo: installing crds/ and deploy/rbac, starting the operator as its ServiceAccount...")
     operator = _start_operator(testbed, state_dir)
     (state_dir / "pids" / "operator.pid").write_text(str(operator.pid))
     files = _apply_examples(testbed, values)
-    _say(f"demo: applied {', '.join(p.name for p in files)} in namespace {NAMESPACE}; waiting "
-         "for the operator to sync...")
+    _say(
+        f"demo: applied {', '.join(p.name for p in files)} in namespace {NAMESPACE}; waiting "
+        "for the operator to sync..."
+    )
     _print_secrets(testbed)
     _say("\n" + describe(testbed, stack.env_path(state_dir)))
-    _say(f"  operator     logs in {state_dir}/logs/operator.log, metrics at "
-         "http://127.0.0.1:8080/metrics")
+    _say(
+        f"  operator     logs in {state_dir}/logs/operator.log, metrics at "
+        "http://127.0.0.1:8080/metrics"
+    )
     _say("demo: running; try `source .testbed/env; kubectl -n demo get es`. Ctrl-C stops it.")
     while True:
         time.sleep(3600)

@@ -52,16 +52,13 @@ def start(state_dir: Path) -> GitServer:
             sys.executable,
             "-m",
             "tests.testbed.gitserver",
-            "--root",
-            str(root),
-            "--port",
-            str(port),
-            "--user",
-            server.user,
-            "--password",
-            server.password,
-            "--token",
-            server.token,
+            # `--flag=value`: a random password may start with "-", which argparse would
+            # otherwise read as an option.
+            f"--root={root}",
+            f"--port={port}",
+            f"--user={server.user}",
+            f"--password={server.password}",
+            f"--token={server.token}",
         ],
         env={"PYTHONPATH": str(paths.REPO_ROOT)},
     )
