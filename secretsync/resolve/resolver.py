@@ -12,8 +12,16 @@ from secretsync.api.externalsecret import StoreKind, StoreRef
 from secretsync.api.objects import ExternalSecret, SecretStore
 from secretsync.errors import AccessDenied
 from secretsync.providers import registry
-from secretsync.providers.base import Credentials, NoTelemetry, Provider, StoreContext, Telemetry
+from secretsync.providers.base import (
+    BatchProvider,
+    Credentials,
+    NoTelemetry,
+    Provider,
+    StoreContext,
+    Telemetry,
+)
 from secretsync.resolve import plan, secret, stores, templating
+from secretsync.resolve.coalesce import Coalescing
 
 ProviderKey = tuple[str, str | None, str, str | None, str]
 
@@ -56,7 +64,12 @@ class Resolver:
                     credentials=self._credentials,
                     telemetry=self._telemetry,
                 )
-                self._providers[key] = registry.factory_for(store.spec.provider)(context)
+                built = registry.factory_for(store.spec.provider)(context)
+                # Concurrent syncs reading one key each share batch calls where the source
+                # has them.
+                self._providers[key] = (
+                    Coalescing(built) if isinstance(built, BatchProvider) else built
+                )
             return self._providers[key]
 
     def resolve(
