@@ -19,7 +19,7 @@ class OperatorSettings:
     label_selector: str = ""
     """Only ExternalSecrets matching this selector (equality terms), for sharding replicas."""
 
-    concurrency: int = 8
+    concurrency: int = 32
     """Syncs running at once. Provider calls and API writes are I/O bound, so threads suffice."""
 
     default_refresh_interval: str = "1h"

@@ -70,8 +70,8 @@ def register_operator(subparsers: Any) -> None:
     add(
         "--concurrency",
         type=int,
-        default=int(_env("CONCURRENCY", "8")),
-        help="syncs running at once (default: 8)",
+        default=int(_env("CONCURRENCY", "32")),
+        help="syncs running at once (default: 32)",
     )
     add(
         "--default-refresh-interval",

@@ -17,7 +17,7 @@ from secretsync.api.externalsecret import Find, RemoteRef
 from secretsync.errors import SecretSyncError
 from secretsync.providers.base import BatchProvider
 
-WINDOW_SECONDS = 0.02
+WINDOW_SECONDS = 0.1
 MAX_BATCH = 20
 
 
