@@ -342,6 +342,9 @@ class ClusterExternalSecretSpec:
     external_secret_name: str | None = field("Name of each ExternalSecret.", default=None)
     external_secret_metadata: ExternalSecretMetadata | None = field("Their metadata.", default=None)
     namespace_selectors: tuple[NamespaceSelector, ...] = field("Namespaces (ORed).", default=())
+    namespace_selector: NamespaceSelector | None = field(
+        "Deprecated: use namespaceSelectors.", default=None
+    )
     namespaces: tuple[str, ...] = field("Namespaces by name.", default=())
     refresh_time: Duration = field(
         "How often namespaces are re-evaluated.", default=Duration(minutes=1), schema_default="1m"

@@ -52,8 +52,11 @@ class LeaderElector:
         except NotFound:
             return self._create(now)
         spec = lease.spec or client.V1LeaseSpec()
-        view = {"holderIdentity": spec.holder_identity, "renewTime": spec.renew_time,
-                "leaseDurationSeconds": spec.lease_duration_seconds}
+        view = {
+            "holderIdentity": spec.holder_identity,
+            "renewTime": spec.renew_time,
+            "leaseDurationSeconds": spec.lease_duration_seconds,
+        }
         if not may_take(view, self.identity, now):
             return False
         if spec.holder_identity != self.identity:

@@ -16,6 +16,7 @@ import kopf
 
 from secretsync.kube import client as kube_client
 from secretsync.kube import watch
+from secretsync.kube.children import ChildClient
 from secretsync.kube.credentials import ClusterCredentials
 from secretsync.kube.events import EventRecorder
 from secretsync.kube.externalsecrets import StatusClient
@@ -26,6 +27,7 @@ from secretsync.kube.workloads import WorkloadClient
 from secretsync.operator import handlers, logs, telemetry
 from secretsync.operator.controller import Controller
 from secretsync.operator.state import CachedLookup, State
+from secretsync.reconcile.cluster_sync import ClusterSyncer
 from secretsync.reconcile.sync import Syncer
 from secretsync.resolve.resolver import Resolver
 from secretsync.resolve.secret import MANAGED_LABEL
@@ -100,9 +102,10 @@ def run(settings: OperatorSettings) -> int:
     controller = Controller(
         state,
         syncer,
-        statuses,
-        metrics,
-        health,
+        ClusterSyncer(ChildClient(api), statuses),
+        statuses=statuses,
+        metrics=metrics,
+        health=health,
         label_selector=settings.label_selector,
         default_refresh_interval=settings.default_refresh_interval,
     )

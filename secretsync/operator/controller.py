@@ -14,6 +14,7 @@ from secretsync.metrics import Counter
 from secretsync.operator.state import Key, State, es_key
 from secretsync.operator.telemetry import Health, Metrics
 from secretsync.reconcile import status, writes
+from secretsync.reconcile.cluster_sync import ClusterSyncer
 from secretsync.reconcile.queue import WorkQueue
 from secretsync.reconcile.sync import StatusWriter, Syncer
 from secretsync.resolve.secret import DATA_HASH_ANNOTATION, data_hash
@@ -77,15 +78,18 @@ class Controller:
         self,
         state: State,
         syncer: Syncer,
+        cluster_syncer: ClusterSyncer,
+        *,
         statuses: StatusWriter,
         metrics: Metrics,
         health: Health,
-        *,
         label_selector: str = "",
         default_refresh_interval: str = "1h",
     ) -> None:
         self.state = state
         self.resolver = syncer.resolver
+        self.cluster_syncer = cluster_syncer
+        self._cluster_es: dict[str, dict[str, Any]] = {}
         self._raw_stores: dict[tuple[str, str | None, str], dict[str, Any]] = {}
         self.queue = WorkQueue()
         self.syncer = syncer
@@ -137,6 +141,23 @@ class Controller:
         for key in self.state.users_of(kind, namespace, name):
             self.queue.add(key)
 
+    def on_cluster_external_secret(self, event_type: str | None, raw: Mapping[str, Any]) -> None:
+        self.health.beat()
+        name = str((raw.get("metadata") or {}).get("name"))
+        key = ("ces", name, None, name)
+        if event_type == "DELETED":
+            # Its ExternalSecrets carry it as controller owner: the garbage collector removes them.
+            self._cluster_es.pop(name, None)
+            self.queue.forget(key)
+            return
+        self._cluster_es[name] = dict(raw)
+        self.queue.add(key)
+
+    def on_namespace(self, event_type: str | None) -> None:
+        """A namespace came, went or changed labels: ClusterExternalSecrets re-select."""
+        for name in list(self._cluster_es):
+            self.queue.add(("ces", name, None, name))
+
     def _validate_store(self, key: tuple[str, str, str | None, str]) -> None:
         _, kind, namespace, name = key
         raw = self._raw_stores.get((kind, namespace, name))
@@ -145,8 +166,13 @@ class Controller:
             return
         where = namespace or _credential_namespace(raw)
         if where is None:
-            self._store_status(raw, kind, "True", "Valid",
-                               "store validated; referent auth is checked per ExternalSecret")
+            self._store_status(
+                raw,
+                kind,
+                "True",
+                "Valid",
+                "store validated; referent auth is checked per ExternalSecret",
+            )
             return
         try:
             self.resolver.provider(store, where).validate()
@@ -214,12 +240,23 @@ class Controller:
                 continue
             self._sync(key)  # type: ignore[arg-type]
 
-    def _sync(self, key: Key) -> None:
-        if len(key) == 4:  # a store to validate; ExternalSecret keys are (namespace, name)
-            try:
+    def _sync_other(self, key: tuple[str, str, str | None, str]) -> None:
+        retry: float | None = None
+        failed = False
+        try:
+            if key[0] == "store":
                 self._validate_store(key)
-            finally:
-                self.queue.done(key)
+            elif key[3] in self._cluster_es:
+                retry = self.cluster_syncer.sync(self._cluster_es[key[3]])
+        except Exception:
+            log.exception("sync crashed", extra={"object": key[3]})
+            failed = True
+        finally:
+            self.queue.done(key, failed=failed, retry_after=retry)
+
+    def _sync(self, key: Key) -> None:
+        if len(key) == 4:  # a store or a ClusterExternalSecret; ExternalSecret keys are pairs
+            self._sync_other(key)
             return
         raw = self.state.get_es(key)
         if raw is None:

@@ -53,6 +53,14 @@ def build_registry(
     async def cluster_secret_store(event: kopf.RawEvent, **_: Any) -> None:
         controller.on_store(event.get("type"), {**event["object"], "kind": "ClusterSecretStore"})
 
+    @kopf.on.event(GROUP, STORAGE_VERSION, "clusterexternalsecrets", registry=registry)
+    async def cluster_external_secret(event: kopf.RawEvent, **_: Any) -> None:
+        controller.on_cluster_external_secret(event.get("type"), event["object"])
+
+    @kopf.on.event("", "v1", "namespaces", registry=registry)
+    async def namespace(event: kopf.RawEvent, **_: Any) -> None:
+        controller.on_namespace(event.get("type"))
+
     @kopf.on.probe(id="alive", registry=registry)
     def alive(**_: Any) -> bool:
         return health.alive()

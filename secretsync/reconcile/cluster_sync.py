@@ -1,0 +1,95 @@
+"""One pass over a ClusterExternalSecret: select namespaces, converge its children, report."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from secretsync.api.objects import parse_cluster_external_secret
+from secretsync.errors import ConfigError, SecretSyncError
+from secretsync.reconcile import cluster, status
+from secretsync.reconcile.sync import StatusWriter
+
+log = logging.getLogger(__name__)
+
+
+class Children(Protocol):
+    def namespaces(self) -> dict[str, dict[str, str]]: ...
+    def children(self, label: str, owner: str) -> dict[str, dict[str, Any]]: ...
+    def get(self, namespace: str, name: str) -> dict[str, Any] | None: ...
+    def create(self, body: Mapping[str, Any]) -> None: ...
+    def replace(self, body: Mapping[str, Any]) -> None: ...
+    def delete(self, namespace: str, name: str) -> None: ...
+
+
+@dataclasses.dataclass
+class ClusterSyncer:
+    children: Children
+    statuses: StatusWriter
+
+    def sync(self, raw: Mapping[str, Any]) -> float | None:
+        """Converge; returns seconds until namespaces are evaluated again."""
+        name = str((raw.get("metadata") or {}).get("name"))
+        try:
+            ces = parse_cluster_external_secret(raw)
+        except ConfigError as exc:
+            self._status(raw, name, [], {}, str(exc))
+            return None
+        wanted = cluster.selected_namespaces(ces, self.children.namespaces())
+        existing = self.children.children(cluster.OWNER_LABEL, ces.metadata.name)
+        child_name = ces.spec.external_secret_name or ces.metadata.name
+        for namespace in set(wanted) - set(existing):
+            found = self.children.get(namespace, child_name)
+            if found is not None:
+                existing[namespace] = found
+        work = cluster.plan(raw, ces, wanted, existing)
+        failed = dict(work.failed)
+        for body in work.create:
+            self._apply(self.children.create, body, failed)
+        for body in work.update:
+            self._apply(self.children.replace, body, failed)
+        for namespace, child in work.delete:
+            self.children.delete(namespace, child)
+        provisioned = [ns for ns in wanted if ns not in failed]
+        self._status(raw, child_name, provisioned, failed, None)
+        return ces.spec.refresh_time.total_seconds() or None
+
+    @staticmethod
+    def _apply(write: Any, body: Mapping[str, Any], failed: dict[str, str]) -> None:
+        try:
+            write(body)
+        except SecretSyncError as exc:
+            failed[str(body["metadata"]["namespace"])] = str(exc)
+
+    def _status(
+        self,
+        raw: Mapping[str, Any],
+        child: str,
+        provisioned: list[str],
+        failed: Mapping[str, str],
+        error: str | None,
+    ) -> None:
+        ready = error is None and not failed
+        message = error or (
+            "all namespaces provisioned" if ready else f"{len(failed)} namespace(s) failed"
+        )
+        outcome = status.Outcome(
+            ready, status.Reason.SYNCED if ready else status.Reason.ERROR, message, synced=ready
+        )
+        current = raw.get("status") or {}
+        now = datetime.datetime.now(datetime.UTC)
+        new = {
+            "externalSecretName": child,
+            "provisionedNamespaces": provisioned,
+            "failedNamespaces": [
+                {"namespace": ns, "reason": why} for ns, why in sorted(failed.items())
+            ],
+            "conditions": [status.ready_condition(outcome, current.get("conditions") or [], now)],
+        }
+        if new != current:
+            self.statuses.patch_status(
+                "clusterexternalsecrets", None, str((raw.get("metadata") or {}).get("name")), new
+            )
