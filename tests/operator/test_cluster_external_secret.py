@@ -96,8 +96,9 @@ def test_a_cluster_external_secret_fans_out_to_selected_namespaces(
     )
     # Scoped to this test's namespaces, so parallel tests' ExternalSecrets are not touched.
     watched = ",".join((kube.namespace, first, second, taken))
-    operator = harness.start(operator_kubeconfig, tmp_path / "operator.log", "--no-leader-elect",
-                             "--namespace", watched)
+    operator = harness.start(
+        operator_kubeconfig, tmp_path / "operator.log", "--no-leader-elect", "--namespace", watched
+    )
     custom = client.CustomObjectsApi(kube_api)
     try:
         for namespace in (first, second):

@@ -39,7 +39,12 @@ def test_refresh_intervals_policies_and_force_sync(
 
     bao.secrets.kv.v2.create_or_update_secret(key, secret={"v": "two"})
     eventually(lambda: values()["periodic"] == b"two", timeout=10, what="the 1s refresh")
-    assert "Updated" in [e.reason for e in kube.events("periodic")]
+    # The Event follows the Secret write (status first, then the Event): wait for it too.
+    eventually(
+        lambda: "Updated" in [e.reason for e in kube.events("periodic")],
+        timeout=10,
+        what="the Updated event",
+    )
     time.sleep(2.5)  # more than two intervals of the 1s shapes that must not refresh
     assert values() == {
         "once": b"one",

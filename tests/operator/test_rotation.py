@@ -180,8 +180,13 @@ def test_a_rotation_that_breaks_the_pods_is_rolled_back_and_held(
     # Held: with a 1s refresh the operator sees "bad" again and again, and must not re-apply it.
     for _ in range(3):
         eventually(lambda: kube.data("db") == {"password": b"good"}, timeout=2)
-    assert any(
-        "Deployment/app" in str(e.message) for e in kube.events("db") if e.reason == "RolloutFailed"
+    eventually(
+        lambda: any(
+            "Deployment/app" in str(e.message)
+            for e in kube.events("db")
+            if e.reason == "RolloutFailed"
+        ),
+        what="the RolloutFailed event",
     )
 
     vault.secrets.kv.v2.create_or_update_secret(key, secret={"password": "fixed"})

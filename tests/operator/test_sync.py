@@ -79,7 +79,8 @@ def test_an_eso_manifest_converges_to_the_exact_secret(
     status = kube.es("db")["status"]
     assert status["observedGeneration"] == 1
     assert status["refreshTime"] and status["syncedResourceVersion"].startswith("1-")
-    assert [e.reason for e in kube.events("db")] == ["Created"]
+    # The Event is posted right after the status: wait for it, then check it is the only one.
+    eventually(lambda: [e.reason for e in kube.events("db")] == ["Created"], what="the Event")
     assert 'externalsecret_sync_calls_total{store="vault",result="success"} 1' in operator.metrics()
 
 
@@ -226,7 +227,12 @@ def test_a_provider_outage_keeps_the_secret_and_recovers(
         assert failing["reason"] == "SecretSyncedError"
         assert f"127.0.0.1:{port}" in failing["message"]
         assert kube.data("db-secret") == {"password": PASSWORD.encode()}, "the Secret is kept"
-        assert any(e.reason == "UpdateFailed" and e.type == "Warning" for e in kube.events("db"))
+        eventually(
+            lambda: any(
+                e.reason == "UpdateFailed" and e.type == "Warning" for e in kube.events("db")
+            ),
+            what="the Warning event",
+        )
 
         # Back on the same address (a dev server starts empty, so the data is seeded again).
         server = _private_openbao(port, token, log)
