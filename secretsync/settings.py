@@ -40,6 +40,3 @@ class OperatorSettings:
     lease_name: str = "secretsync-operator"
     identity: str = ""
     """This replica's name in the Lease; defaults to the host name."""
-
-    cache_dir: str = ""
-    """Where Git checkouts of SOPS stores are cached; empty means a private temporary folder."""

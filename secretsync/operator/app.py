@@ -67,6 +67,42 @@ def _keep_leading(elector: LeaderElector, stop: threading.Event) -> None:
             os._exit(1)
 
 
+def _assemble(
+    api: kube_client.ApiClient,
+    settings: OperatorSettings,
+    metrics: telemetry.Metrics,
+    health: telemetry.Health,
+) -> tuple[Controller, RolloutController]:
+    """The sync loop, the rollout engine and the controller, sharing one API client."""
+    statuses, secrets, events = StatusClient(api), SecretClient(api), EventRecorder(api)
+    rollout_metrics = RegistryMetrics()
+    metrics.extra.extend(rollout_metrics.families)
+    rollouts = RolloutController(WorkloadClient(api), secrets, events, rollout_metrics)
+    # In-flight rollouts are watched again; finished ones are never started again.
+    rollouts.resume(settings.namespaces)
+    state = State()
+    syncer = Syncer(
+        secrets,
+        statuses,
+        events,
+        Resolver(ClusterCredentials(api), metrics),
+        CachedLookup(state, ClusterLookup(api)),
+        metrics,
+        rollouts,
+    )
+    controller = Controller(
+        state,
+        syncer,
+        ClusterSyncer(ChildClient(api), statuses),
+        statuses=statuses,
+        metrics=metrics,
+        health=health,
+        label_selector=settings.label_selector,
+        default_refresh_interval=settings.default_refresh_interval,
+    )
+    return controller, rollouts
+
+
 def run(settings: OperatorSettings) -> int:
     logs.configure(settings.log_format, settings.log_level)
     if settings.kubeconfig:
@@ -82,33 +118,7 @@ def run(settings: OperatorSettings) -> int:
         elector = LeaderElector(api, settings.lease_namespace, settings.lease_name, identity)
         _lead(elector, health, stop)
         threading.Thread(target=_keep_leading, args=(elector, stop), daemon=True).start()
-    statuses, secrets, events = StatusClient(api), SecretClient(api), EventRecorder(api)
-    resolver = Resolver(ClusterCredentials(api), metrics)
-    rollout_metrics = RegistryMetrics()
-    metrics.extra.extend(rollout_metrics.families)
-    rollouts = RolloutController(WorkloadClient(api), secrets, events, rollout_metrics)
-    # In-flight rollouts are watched again; finished ones are never started again.
-    rollouts.resume(settings.namespaces)
-    state = State()
-    syncer = Syncer(
-        secrets,
-        statuses,
-        events,
-        resolver,
-        CachedLookup(state, ClusterLookup(api)),
-        metrics,
-        rollouts,
-    )
-    controller = Controller(
-        state,
-        syncer,
-        ClusterSyncer(ChildClient(api), statuses),
-        statuses=statuses,
-        metrics=metrics,
-        health=health,
-        label_selector=settings.label_selector,
-        default_refresh_interval=settings.default_refresh_interval,
-    )
+    controller, rollouts = _assemble(api, settings, metrics, health)
     workers = [
         threading.Thread(target=controller.work, name=f"sync-{i}", daemon=True)
         for i in range(settings.concurrency)
@@ -137,7 +147,7 @@ def run(settings: OperatorSettings) -> int:
         stop.set()
         controller.stopping.set()
         controller.queue.close()
-        resolver.close()
+        controller.resolver.close()
         rollouts.close()
         if elector is not None:
             elector.release()
