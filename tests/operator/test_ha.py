@@ -12,6 +12,7 @@ from kubernetes import client
 
 from tests.operator import harness
 from tests.operator.harness import Cluster, eventually
+from tests.operator.manifests import vault_store
 from tests.testbed import stack
 
 
@@ -32,23 +33,7 @@ def test_killing_the_leader_hands_over(
     vault = hvac.Client(url=testbed.VAULT_ADDR, token=testbed.VAULT_TOKEN)
     key = f"ha/{kube.namespace}"
     vault.secrets.kv.v2.create_or_update_secret(key, secret={"v": "one"})
-    kube.put_secret("vault-token", {"token": testbed.VAULT_TOKEN})
-    kube.apply(
-        "secretstores",
-        {
-            "kind": "SecretStore",
-            "metadata": {"name": "vault"},
-            "spec": {
-                "provider": {
-                    "vault": {
-                        "server": testbed.VAULT_ADDR,
-                        "path": "secret",
-                        "auth": {"tokenSecretRef": {"name": "vault-token", "key": "token"}},
-                    }
-                }
-            },
-        },
-    )
+    vault_store(kube, testbed)
     kube.apply(
         "externalsecrets",
         {

@@ -12,6 +12,7 @@ import hvac
 from kubernetes import client
 
 from tests.operator.harness import Cluster, Operator, eventually
+from tests.operator.manifests import vault_store
 from tests.providers.sops_git_fixtures import WorkTree, age_key, encrypt
 from tests.rollout import cluster as c
 from tests.testbed import stack
@@ -19,23 +20,7 @@ from tests.testbed.git import GitServer
 
 
 def _vault_es(kube: Cluster, testbed: stack.Testbed, key: str, rollout: dict[str, Any]) -> None:
-    kube.put_secret("vault-token", {"token": testbed.VAULT_TOKEN})
-    kube.apply(
-        "secretstores",
-        {
-            "kind": "SecretStore",
-            "metadata": {"name": "vault"},
-            "spec": {
-                "provider": {
-                    "vault": {
-                        "server": testbed.VAULT_ADDR,
-                        "path": "secret",
-                        "auth": {"tokenSecretRef": {"name": "vault-token", "key": "token"}},
-                    }
-                }
-            },
-        },
-    )
+    vault_store(kube, testbed)
     kube.apply(
         "externalsecrets",
         {

@@ -19,6 +19,7 @@ from secretsync.reconcile import status
 from secretsync.resolve.secret import data_hash
 from secretsync.rollout.restart import CHANGE_TOKEN
 from tests.operator.harness import Cluster, Operator, eventually
+from tests.operator.manifests import vault_store
 from tests.rollout import cluster as c
 from tests.testbed import stack
 
@@ -30,23 +31,7 @@ def _vault_es(
     rollout: dict[str, Any] | None,
     target_annotations: dict[str, str] | None = None,
 ) -> None:
-    kube.put_secret("vault-token", {"token": testbed.VAULT_TOKEN})
-    kube.apply(
-        "secretstores",
-        {
-            "kind": "SecretStore",
-            "metadata": {"name": "vault"},
-            "spec": {
-                "provider": {
-                    "vault": {
-                        "server": testbed.VAULT_ADDR,
-                        "path": "secret",
-                        "auth": {"tokenSecretRef": {"name": "vault-token", "key": "token"}},
-                    }
-                }
-            },
-        },
-    )
+    vault_store(kube, testbed)
     target: dict[str, Any] = {"name": "db"}
     if target_annotations:
         target["template"] = {"metadata": {"annotations": target_annotations}}

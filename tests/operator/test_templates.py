@@ -17,6 +17,7 @@ from cryptography.x509.oid import NameOID
 from kubernetes import client
 
 from tests.operator.harness import Cluster, Operator, eventually
+from tests.operator.manifests import vault_store
 from tests.testbed import stack
 
 
@@ -45,23 +46,7 @@ def _setup(kube: Cluster, testbed: stack.Testbed, secret: dict[str, str]) -> str
     hvac.Client(
         url=testbed.VAULT_ADDR, token=testbed.VAULT_TOKEN
     ).secrets.kv.v2.create_or_update_secret(key, secret=secret)
-    kube.put_secret("vault-token", {"token": testbed.VAULT_TOKEN})
-    kube.apply(
-        "secretstores",
-        {
-            "kind": "SecretStore",
-            "metadata": {"name": "vault"},
-            "spec": {
-                "provider": {
-                    "vault": {
-                        "server": testbed.VAULT_ADDR,
-                        "path": "secret",
-                        "auth": {"tokenSecretRef": {"name": "vault-token", "key": "token"}},
-                    }
-                }
-            },
-        },
-    )
+    vault_store(kube, testbed)
     return key
 
 
