@@ -113,13 +113,7 @@ class ParameterStoreProvider:
         }
         if len(names) > 1:
             self._prefetch(sorted(names), cache)
-        results: dict[RemoteRef, bytes | SecretSyncError] = {}
-        for ref in refs:
-            try:
-                results[ref] = self._resolve(ref, cache)
-            except SecretSyncError as exc:
-                results[ref] = exc
-        return results
+        return values.each(refs, lambda ref: self._resolve(ref, cache))
 
     # --- reads ------------------------------------------------------------------------------
 

@@ -130,13 +130,7 @@ class SecretsManagerProvider:
         }
         if len(batchable) > 1:
             self._prefetch(sorted(batchable), cache)
-        results: dict[RemoteRef, bytes | SecretSyncError] = {}
-        for ref in refs:
-            try:
-                results[ref] = self._resolve(ref, cache)
-            except SecretSyncError as exc:
-                results[ref] = exc
-        return results
+        return values.each(refs, lambda ref: self._resolve(ref, cache))
 
     # --- reads ------------------------------------------------------------------------------
 

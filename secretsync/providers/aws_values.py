@@ -11,9 +11,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
-from secretsync.errors import ConfigError, NotFound
+from secretsync.api.externalsecret import RemoteRef
+from secretsync.errors import ConfigError, NotFound, SecretSyncError
 from secretsync.providers import gjson
 
 
@@ -123,3 +124,16 @@ def has_tags(tags: Iterable[Mapping[str, str]], wanted: Mapping[str, str]) -> bo
 def chunks(items: list[str], size: int) -> Iterable[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def each(
+    refs: Iterable[RemoteRef], read: Callable[[RemoteRef], bytes]
+) -> dict[RemoteRef, bytes | SecretSyncError]:
+    """`get_many`'s contract: one key's failure is returned in its place, not raised."""
+    results: dict[RemoteRef, bytes | SecretSyncError] = {}
+    for ref in refs:
+        try:
+            results[ref] = read(ref)
+        except SecretSyncError as exc:
+            results[ref] = exc
+    return results
