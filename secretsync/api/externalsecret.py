@@ -249,7 +249,9 @@ class OnFailure(enum.StrEnum):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RolloutTarget:
-    kind: WorkloadKind = field("Workload kind.")
+    kind: WorkloadKind = field(
+        "Workload kind; Rollout is an Argo Rollout (argoproj.io), where Argo Rollouts is installed."
+    )
     name: str = field("Workload name, in the ExternalSecret's namespace.")
 
 

@@ -1,5 +1,5 @@
-"""Workloads (Deployments, StatefulSets, DaemonSets), their pods, and ExternalSecrets as the
-rollout engine sees them: raw JSON dicts in, merge patches out."""
+"""Workloads (Deployments, StatefulSets, DaemonSets, Argo Rollouts), their pods, and
+ExternalSecrets as the rollout engine sees them: raw JSON dicts in, merge patches out."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from secretsync.errors import NotFound
 from secretsync.kube.client import mapped
 
 _SUFFIX = {"Deployment": "deployment", "StatefulSet": "stateful_set", "DaemonSet": "daemon_set"}
+# Argo Rollouts is a CRD: served only where it is installed, through the custom objects API.
+ARGO = ("argoproj.io", "v1alpha1", "rollouts")
+ARGO_KIND = "Rollout"
 
 
 def _suffix(kind: str) -> str:
@@ -39,22 +42,36 @@ class WorkloadClient:
         self._custom = client.CustomObjectsApi(api)
 
     def list_kind(self, namespace: str, kind: str) -> list[dict[str, Any]]:
-        method = getattr(self._apps, f"list_namespaced_{_suffix(kind)}")
+        """Raises NotFound when the kind is not served: an Argo Rollouts CRD not installed."""
         with mapped(f"listing {kind}s in {namespace}"):
-            listing = _json(method(namespace, _preload_content=False))
-        return [{**item, "kind": kind} for item in listing.get("items") or []]
+            if kind == ARGO_KIND:
+                listing = self._custom.list_namespaced_custom_object(*ARGO[:2], namespace, ARGO[2])
+            else:
+                method = getattr(self._apps, f"list_namespaced_{_suffix(kind)}")
+                listing = _json(method(namespace, _preload_content=False))
+        return [{**item, "kind": kind} for item in cast(dict[str, Any], listing).get("items") or []]
 
     def get(self, namespace: str, kind: str, name: str) -> dict[str, Any] | None:
-        method = getattr(self._apps, f"read_namespaced_{_suffix(kind)}")
         try:
             with mapped(f"reading {kind} {namespace}/{name}"):
+                if kind == ARGO_KIND:
+                    raw = self._custom.get_namespaced_custom_object(
+                        *ARGO[:2], namespace, ARGO[2], name
+                    )
+                    return {**cast(dict[str, Any], raw), "kind": kind}
+                method = getattr(self._apps, f"read_namespaced_{_suffix(kind)}")
                 return {**_json(method(name, namespace, _preload_content=False)), "kind": kind}
         except NotFound:
             return None
 
     def patch(self, namespace: str, kind: str, name: str, patch: Mapping[str, Any]) -> None:
-        method = getattr(self._apps, f"patch_namespaced_{_suffix(kind)}")
         with mapped(f"restarting {kind} {namespace}/{name}"):
+            if kind == ARGO_KIND:
+                self._custom.patch_namespaced_custom_object(
+                    *ARGO[:2], namespace, ARGO[2], name, dict(patch)
+                )
+                return
+            method = getattr(self._apps, f"patch_namespaced_{_suffix(kind)}")
             method(name, namespace, dict(patch), _preload_content=False)
 
     def pods(self, namespace: str, selector: Mapping[str, str]) -> list[dict[str, Any]]:

@@ -11,7 +11,8 @@ import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from secretsync.api.externalsecret import Rollout
+from secretsync.api.externalsecret import Rollout, WorkloadKind
+from secretsync.rollout import argo
 from secretsync.rollout.workload import Workload, metadata_annotations, pod_template
 
 RELOADER_AUTO = "reloader.stakater.com/auto"
@@ -100,10 +101,14 @@ def select(
     chosen: dict[Workload, str] = {}
     for target in rollout.targets if rollout else ():
         chosen.setdefault(Workload(target.kind, namespace, target.name), "target")
+    listed = list(listed)
+    borrowed = argo.borrowed(listed)
     for raw in listed:
         workload = _workload(raw, namespace)
         if workload is None or workload in chosen:
             continue
+        if workload.kind is WorkloadKind.DEPLOYMENT and workload.name in borrowed:
+            continue  # its Rollout is the consumer: Argo rolls when this template changes
         if rollout and rollout.discover and secret_name in referenced_secrets(raw):
             chosen[workload] = "discover"
             continue
@@ -111,6 +116,15 @@ def select(
         if why:
             chosen[workload] = why
     return [Selected(w, why) for w, why in sorted(chosen.items())]
+
+
+def missing_message(workload: Workload, unserved: bool) -> str:
+    if unserved:
+        return (
+            f"rollout target {workload} cannot be restarted: Argo Rollouts is not installed "
+            "(no argoproj.io/v1alpha1 rollouts in this cluster); install it or remove the target"
+        )
+    return f"rollout target {workload} does not exist; create it or fix spec.rollout.targets"
 
 
 def _workload(raw: Mapping[str, Any], namespace: str) -> Workload | None:

@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from secretsync.api.externalsecret import OnFailure
+from secretsync.api.externalsecret import OnFailure, WorkloadKind
 from secretsync.api.objects import ExternalSecret, parse_external_secret
-from secretsync.errors import SecretSyncError
+from secretsync.errors import NotFound, SecretSyncError
 from secretsync.resolve.secret import data_hash
-from secretsync.rollout import consumers, flight, health, record, restart
+from secretsync.rollout import argo, consumers, flight, health, record, restart
 from secretsync.rollout.flight import EsRef, Flight
 from secretsync.rollout.ports import Events, RolloutMetrics, Secrets, Workloads
 from secretsync.rollout.recovery import Recovery
@@ -52,6 +52,7 @@ class RolloutController:
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], datetime.datetime] = _now,
     ) -> None:
+        workloads = argo.ResolvingWorkloads(workloads)
         self._workloads, self._secrets, self._events = workloads, secrets, events
         self._metrics = metrics
         self._max, self._debounce, self._poll = max_concurrent, debounce_seconds, poll_seconds
@@ -165,7 +166,14 @@ class RolloutController:
     def _select(self, es: ExternalSecret, ref: EsRef) -> list[consumers.Selected]:
         secret = self._secrets.get(ref.namespace, es.target_name) or {}
         annotations = (secret.get("metadata") or {}).get("annotations") or {}
-        listed = [w for k in LISTED_KINDS for w in self._workloads.list_kind(ref.namespace, k)]
+        listed: list[dict[str, Any]] = []
+        unserved: set[WorkloadKind] = set()
+        for kind in LISTED_KINDS:
+            try:
+                listed += self._workloads.list_kind(ref.namespace, kind.value)
+            except NotFound:
+                unserved.add(kind)  # an Argo Rollouts CRD that is not installed
+        listed = argo.resolve_listed(listed)
         chosen = consumers.select(
             es.spec.rollout, ref.namespace, es.target_name, annotations, listed
         )
@@ -173,7 +181,7 @@ class RolloutController:
             Workload.parse(ref.namespace, f"{w['kind']}/{w['metadata']['name']}") for w in listed
         }
         for missing in [s for s in chosen if s.workload not in present]:
-            message = f"rollout target {missing.workload} does not exist or is not supported"
+            message = consumers.missing_message(missing.workload, missing.workload.kind in unserved)
             self._events.record(
                 ref.involved(), "ExternalSecret", "RolloutTargetMissing", message, warning=True
             )

@@ -5,6 +5,11 @@ B1). Only a Deployment reports failure itself (ProgressDeadlineExceeded); Statef
 DaemonSets just wait forever, so pods of the new revision are judged too (reference B2): a
 container waiting in CrashLoopBackOff, an image pull error or another `Err…`/`…BackOff` reason
 fails the rollout at once, instead of when our own healthTimeout runs out.
+
+An Argo Rollout is judged as `kubectl argo rollouts status` judges it (GetRolloutPhase in
+argo-rollouts' utils/rollout): Healthy is done, Degraded (ProgressDeadlineExceeded, an abort, an
+invalid spec) has failed, and Progressing or Paused waits, so a canary paused for a manual
+promotion runs into our healthTimeout rather than being called healthy.
 """
 
 from __future__ import annotations
@@ -113,6 +118,41 @@ def daemonset(raw: Mapping[str, Any]) -> Verdict:
     return DONE
 
 
+ARGO_WORKLOAD_GENERATION = "rollout.argoproj.io/workload-generation"
+
+
+def argo_rollout(raw: Mapping[str, Any]) -> Verdict:
+    pending = _argo_pending(raw)
+    if pending is not None:
+        return _wait(pending)
+    status = raw.get("status") or {}
+    phase, message = status.get("phase"), str(status.get("message") or "")
+    if phase == "Healthy":
+        return DONE
+    if phase == "Degraded":
+        reason = message.partition(":")[0] if ":" in message else "Degraded"
+        return Verdict(State.FAILED, reason, message or "the rollout is degraded")
+    if phase == "Paused":
+        return _wait(f"paused: {message or 'waiting for promotion'}")
+    return _wait(message or "waiting for the Argo Rollouts controller to report progress")
+
+
+def _argo_pending(raw: Mapping[str, Any]) -> str | None:
+    """Why Argo's phase is not yet about the latest spec, or None when it is."""
+    meta, status = raw.get("metadata") or {}, raw.get("status") or {}
+    # A string here; Argo reads one that is not a number (pre-1.0 hashes) as observed.
+    observed = str(status.get("observedGeneration") or "")
+    if observed.isdigit() and int(observed) < _int(meta.get("generation")):
+        return "waiting for the rollout spec update to be observed"
+    if status.get("controllerPause") and not status.get("pauseConditions"):
+        return "waiting for the rollout to unpause"
+    borrowed = (meta.get("annotations") or {}).get(ARGO_WORKLOAD_GENERATION)
+    seen = str(status.get("workloadObservedGeneration") or "")
+    if borrowed and seen.isdigit() and borrowed != seen:
+        return "waiting for the referenced workload's update to be observed"
+    return None
+
+
 def _failing_reason(status: Mapping[str, Any]) -> str | None:
     reason = str(((status.get("state") or {}).get("waiting") or {}).get("reason") or "")
     # Argo CD's rule: Err… (ErrImagePull), …Error (CreateContainerConfigError), …BackOff.
@@ -136,6 +176,7 @@ _WORKLOAD = {
     WorkloadKind.DEPLOYMENT: deployment,
     WorkloadKind.STATEFUL_SET: statefulset,
     WorkloadKind.DAEMON_SET: daemonset,
+    WorkloadKind.ROLLOUT: argo_rollout,
 }
 
 
@@ -145,15 +186,10 @@ def judge(
     """The workload's verdict for the rollout carrying `token`: a failing pod of that rollout
     decides first, then the workload's own status."""
     for pod in pods:
-        if (pod.get("metadata") or {}).get("deletionTimestamp") or not carries_token(
-            pod, token
-        ):
+        if (pod.get("metadata") or {}).get("deletionTimestamp") or not carries_token(pod, token):
             continue
         reason = pod_failure(pod)
         if reason:
             name = (pod.get("metadata") or {}).get("name")
             return Verdict(State.FAILED, reason, f"pod {name} is in {reason}")
-    check = _WORKLOAD.get(kind)
-    if check is None:
-        return Verdict(State.FAILED, "Unsupported", f"{kind.value} health is not supported")
-    return check(raw)
+    return _WORKLOAD[kind](raw)

@@ -8,8 +8,9 @@ from typing import Any
 
 from secretsync.api.externalsecret import WorkloadKind
 
-# The kinds we list for discovery and Reloader annotations; Argo Rollouts only as explicit targets.
-LISTED_KINDS = (WorkloadKind.DEPLOYMENT, WorkloadKind.STATEFUL_SET, WorkloadKind.DAEMON_SET)
+# Every kind is listed, for discovery and Reloader annotations as well as explicit targets;
+# Argo Rollouts only where their CRD is installed.
+LISTED_KINDS = tuple(WorkloadKind)
 
 
 @dataclasses.dataclass(frozen=True, order=True)

@@ -47,16 +47,25 @@ def _workloads(api: client.ApiClient, namespace: str, **annotations: str) -> Non
     apps.create_namespaced_stateful_set(namespace, c.statefulset("sts", template))
     template = c.pod_template("ds", secret="db", annotations=annotations)
     apps.create_namespaced_daemon_set(namespace, c.daemonset("ds", template))
+    template = c.pod_template("ro", secret="db", annotations=annotations)
+    c.create_workload(api, namespace, "Rollout", c.argo_rollout("ro", template))
+
+
+WORKLOADS = (("Deployment", "app"), ("StatefulSet", "sts"), ("DaemonSet", "ds"), ("Rollout", "ro"))
 
 
 def _generations(api: client.ApiClient, namespace: str) -> dict[str, int]:
-    return {
-        kind: c.generation(api, namespace, kind, name)
-        for kind, name in (("Deployment", "app"), ("StatefulSet", "sts"), ("DaemonSet", "ds"))
-    }
+    return {kind: c.generation(api, namespace, kind, name) for kind, name in WORKLOADS}
 
 
-def test_a_rotation_in_openbao_rolls_each_workload_once(
+def _argo_phase(api: client.ApiClient, namespace: str, name: str) -> str | None:
+    raw = client.CustomObjectsApi(api).get_namespaced_custom_object(
+        *c.ARGO[:2], namespace, c.ARGO[2], name
+    )
+    return (raw.get("status") or {}).get("phase")
+
+
+def test_a_rotation_in_openbao_rolls_each_workload_once_including_an_argo_rollout(
     kube: Cluster,
     kube_api: client.ApiClient,
     testbed: stack.Testbed,
@@ -69,24 +78,16 @@ def test_a_rotation_in_openbao_rolls_each_workload_once(
         kube,
         testbed,
         key,
-        {
-            "targets": [
-                {"kind": "Deployment", "name": "app"},
-                {"kind": "StatefulSet", "name": "sts"},
-                {"kind": "DaemonSet", "name": "ds"},
-            ]
-        },
+        {"targets": [{"kind": kind, "name": name} for kind, name in WORKLOADS]},
     )
     operator = start_operator()
     eventually(lambda: kube.data("db") == {"password": b"first"}, what="first sync")
     _workloads(kube_api, kube.namespace)
     eventually(
-        lambda: (
-            _generations(kube_api, kube.namespace)
-            == {"Deployment": 1, "StatefulSet": 1, "DaemonSet": 1}
-        ),
-        what="workloads created",
+        lambda: _argo_phase(kube_api, kube.namespace, "ro") == "Healthy",
+        what="the Argo Rollout healthy",
     )
+    before = _generations(kube_api, kube.namespace)
 
     vault.secrets.kv.v2.create_or_update_secret(key, secret={"password": "second"})
     eventually(lambda: kube.data("db") == {"password": b"second"}, what="the rotation synced")
@@ -96,10 +97,9 @@ def test_a_rotation_in_openbao_rolls_each_workload_once(
         what="the rollout to succeed",
     )
     assert _generations(kube_api, kube.namespace) == {
-        "Deployment": 2,
-        "StatefulSet": 2,
-        "DaemonSet": 2,
+        kind: generation + 1 for kind, generation in before.items()
     }, "each restarted exactly once"
+    assert _argo_phase(kube_api, kube.namespace, "ro") == "Healthy"
     assert 'secretsync_rollouts_total{outcome="succeeded"}' in operator.metrics()
 
 

@@ -26,9 +26,17 @@ FAIL_IF = "testbed.secretsync.io/fail-if"
 
 def install_crds(testbed: stack.Testbed) -> None:
     subprocess.run(
-        [testbed.KUBECTL_BIN, "apply", "--server-side", "--force-conflicts", "-k",
-         str(paths.REPO_ROOT / "crds")],
-        check=True, capture_output=True, env={**os.environ, "KUBECONFIG": testbed.KUBECONFIG},
+        [
+            testbed.KUBECTL_BIN,
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "-k",
+            str(paths.REPO_ROOT / "crds"),
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "KUBECONFIG": testbed.KUBECONFIG},
     )
 
 
@@ -51,8 +59,12 @@ def create_es(
     }
     if rollout is not None:
         spec["rollout"] = dict(rollout)
-    body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "ExternalSecret",
-            "metadata": {"name": name}, "spec": spec}
+    body = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "ExternalSecret",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
     raw = client.CustomObjectsApi(api).create_namespaced_custom_object(
         GROUP, VERSION, namespace, "externalsecrets", body
     )
@@ -60,9 +72,11 @@ def create_es(
 
 
 def read_es(api: client.ApiClient, namespace: str, name: str) -> dict[str, Any]:
-    return dict(client.CustomObjectsApi(api).get_namespaced_custom_object(
-        GROUP, VERSION, namespace, "externalsecrets", name
-    ))
+    return dict(
+        client.CustomObjectsApi(api).get_namespaced_custom_object(
+            GROUP, VERSION, namespace, "externalsecrets", name
+        )
+    )
 
 
 def phase(api: client.ApiClient, namespace: str, name: str) -> str | None:
@@ -70,13 +84,19 @@ def phase(api: client.ApiClient, namespace: str, name: str) -> str | None:
 
 
 def create_secret(
-    api: client.ApiClient, namespace: str, name: str, data: Mapping[str, str],
+    api: client.ApiClient,
+    namespace: str,
+    name: str,
+    data: Mapping[str, str],
     annotations: Mapping[str, str] | None = None,
 ) -> None:
-    client.CoreV1Api(api).create_namespaced_secret(namespace, client.V1Secret(
-        metadata=client.V1ObjectMeta(name=name, annotations=dict(annotations or {})),
-        string_data=dict(data),
-    ))
+    client.CoreV1Api(api).create_namespaced_secret(
+        namespace,
+        client.V1Secret(
+            metadata=client.V1ObjectMeta(name=name, annotations=dict(annotations or {})),
+            string_data=dict(data),
+        ),
+    )
 
 
 def change_secret(
@@ -86,8 +106,9 @@ def change_secret(
     core = client.CoreV1Api(api)
     previous = secret_data(api, namespace, name)
     current = {k: v.encode() for k, v in data.items()}
-    core.patch_namespaced_secret(name, namespace, {"data": {
-        k: base64.b64encode(v).decode() for k, v in current.items()}})
+    core.patch_namespaced_secret(
+        name, namespace, {"data": {k: base64.b64encode(v).decode() for k, v in current.items()}}
+    )
     return previous, current
 
 
@@ -97,29 +118,47 @@ def secret_data(api: client.ApiClient, namespace: str, name: str) -> dict[str, b
 
 
 def pod_template(
-    name: str, *, secret: str | None = None, annotations: Mapping[str, str] | None = None,
+    name: str,
+    *,
+    secret: str | None = None,
+    annotations: Mapping[str, str] | None = None,
     pull_secret: str | None = None,
 ) -> client.V1PodTemplateSpec:
-    env = [client.V1EnvVar(name="PASSWORD", value_from=client.V1EnvVarSource(
-        secret_key_ref=client.V1SecretKeySelector(name=secret, key="password")))] if secret else []
+    env = (
+        [
+            client.V1EnvVar(
+                name="PASSWORD",
+                value_from=client.V1EnvVarSource(
+                    secret_key_ref=client.V1SecretKeySelector(name=secret, key="password")
+                ),
+            )
+        ]
+        if secret
+        else []
+    )
     return client.V1PodTemplateSpec(
         metadata=client.V1ObjectMeta(labels={"app": name}, annotations=dict(annotations or {})),
         spec=client.V1PodSpec(
             containers=[client.V1Container(name="app", image="app:1", env=env)],
             image_pull_secrets=[client.V1LocalObjectReference(name=pull_secret)]
-            if pull_secret else None,
+            if pull_secret
+            else None,
         ),
     )
 
 
 def deployment(
-    name: str, template: client.V1PodTemplateSpec, *, replicas: int = 2,
+    name: str,
+    template: client.V1PodTemplateSpec,
+    *,
+    replicas: int = 2,
     annotations: Mapping[str, str] | None = None,
 ) -> client.V1Deployment:
     return client.V1Deployment(
         metadata=client.V1ObjectMeta(name=name, annotations=dict(annotations or {})),
         spec=client.V1DeploymentSpec(
-            replicas=replicas, selector=client.V1LabelSelector(match_labels={"app": name}),
+            replicas=replicas,
+            selector=client.V1LabelSelector(match_labels={"app": name}),
             template=template,
         ),
     )
@@ -129,7 +168,9 @@ def statefulset(name: str, template: client.V1PodTemplateSpec) -> client.V1State
     return client.V1StatefulSet(
         metadata=client.V1ObjectMeta(name=name),
         spec=client.V1StatefulSetSpec(
-            replicas=2, service_name=name, template=template,
+            replicas=2,
+            service_name=name,
+            template=template,
             selector=client.V1LabelSelector(match_labels={"app": name}),
         ),
     )
@@ -139,9 +180,65 @@ def daemonset(name: str, template: client.V1PodTemplateSpec) -> client.V1DaemonS
     return client.V1DaemonSet(
         metadata=client.V1ObjectMeta(name=name),
         spec=client.V1DaemonSetSpec(
-            template=template, selector=client.V1LabelSelector(match_labels={"app": name}),
+            template=template,
+            selector=client.V1LabelSelector(match_labels={"app": name}),
         ),
     )
+
+
+ARGO = ("argoproj.io", "v1alpha1", "rollouts")
+
+
+def argo_rollout(
+    name: str,
+    template: client.V1PodTemplateSpec | None,
+    *,
+    replicas: int = 2,
+    workload_ref: str | None = None,
+    progress_deadline: int = 600,
+) -> dict[str, Any]:
+    """An Argo Rollout (basic canary) with its own template, or borrowing a Deployment's."""
+    spec: dict[str, Any] = {
+        "replicas": replicas,
+        "strategy": {"canary": {}},
+        "progressDeadlineSeconds": progress_deadline,
+    }
+    if workload_ref is not None:
+        spec["workloadRef"] = {"apiVersion": "apps/v1", "kind": "Deployment", "name": workload_ref}
+    else:
+        spec["selector"] = {"matchLabels": {"app": name}}
+        spec["template"] = client.ApiClient().sanitize_for_serialization(template)
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+
+
+def create_workload(api: client.ApiClient, namespace: str, kind: str, body: object) -> None:
+    if kind == "Rollout":
+        client.CustomObjectsApi(api).create_namespaced_custom_object(
+            *ARGO[:2], namespace, ARGO[2], body
+        )
+        return
+    apps = client.AppsV1Api(api)
+    create = {
+        "Deployment": apps.create_namespaced_deployment,
+        "StatefulSet": apps.create_namespaced_stateful_set,
+        "DaemonSet": apps.create_namespaced_daemon_set,
+    }[kind]
+    create(namespace, body)
+
+
+def make_workload(kind: str, name: str, template: client.V1PodTemplateSpec) -> object:
+    makers: dict[str, Callable[[str, client.V1PodTemplateSpec], object]] = {
+        "Deployment": deployment,
+        "StatefulSet": statefulset,
+        "DaemonSet": daemonset,
+        "Rollout": argo_rollout,
+    }
+    return makers[kind](name, template)
 
 
 def generation(api: client.ApiClient, namespace: str, kind: str, name: str) -> int:

@@ -36,16 +36,6 @@ def _healthy(api: client.ApiClient, namespace: str, kind: str, name: str) -> boo
     return raw is not None and judge(WorkloadKind(kind), raw, [], "-").state.value == "Done"
 
 
-def _create(api: client.ApiClient, namespace: str, kind: str, body: object) -> None:
-    apps = client.AppsV1Api(api)
-    create = {
-        "Deployment": apps.create_namespaced_deployment,
-        "StatefulSet": apps.create_namespaced_stateful_set,
-        "DaemonSet": apps.create_namespaced_daemon_set,
-    }[kind]
-    create(namespace, body)
-
-
 @pytest.mark.parametrize("kind", [k.value for k in LISTED_KINDS])
 def test_each_kind_rolls_exactly_once_to_healthy(
     kube_api: client.ApiClient, namespace: str, rollouts: RolloutController, kind: str
@@ -53,16 +43,16 @@ def test_each_kind_rolls_exactly_once_to_healthy(
     c.create_secret(kube_api, namespace, "db", {"password": "one"})
     es, raw = c.create_es(kube_api, namespace, "db", {"targets": [{"kind": kind, "name": "app"}]})
     template = c.pod_template("app", secret="db")
-    body = {"Deployment": c.deployment, "StatefulSet": c.statefulset, "DaemonSet": c.daemonset}
-    _create(kube_api, namespace, kind, body[kind]("app", template))
+    c.create_workload(kube_api, namespace, kind, c.make_workload(kind, "app", template))
     c.wait(lambda: _healthy(kube_api, namespace, kind, "app"), TIMEOUT, f"{kind} up")
+    before = c.generation(kube_api, namespace, kind, "app")
 
     previous, current = c.change_secret(kube_api, namespace, "db", {"password": "two"})
     token = rollouts.on_data_changed(es, raw, previous, current)
 
     assert token
     c.wait(lambda: c.phase(kube_api, namespace, "db") == "Succeeded", TIMEOUT, "Succeeded")
-    assert c.generation(kube_api, namespace, kind, "app") == 2, "restarted exactly once"
+    assert c.generation(kube_api, namespace, kind, "app") == before + 1, "restarted exactly once"
     assert c.template_token(kube_api, namespace, kind, "app") == token
     status = c.read_es(kube_api, namespace, "db")["status"]
     assert status["rollout"]["token"] == token
@@ -71,36 +61,47 @@ def test_each_kind_rolls_exactly_once_to_healthy(
 
 
 def _bad_rotation(
-    api: client.ApiClient, namespace: str, rollouts: RolloutController, on_failure: str
+    api: client.ApiClient,
+    namespace: str,
+    rollouts: RolloutController,
+    on_failure: str,
+    kind: str = "Deployment",
 ) -> tuple[dict[str, object], str]:
     c.create_secret(api, namespace, "db", {"password": "right-pw"})
-    es, raw = c.create_es(api, namespace, "db", {
-        "targets": [{"kind": "Deployment", "name": "app"}],
-        "healthTimeout": "60s", "onFailure": on_failure,
-    })
+    es, raw = c.create_es(
+        api,
+        namespace,
+        "db",
+        {
+            "targets": [{"kind": kind, "name": "app"}],
+            "healthTimeout": "60s",
+            "onFailure": on_failure,
+        },
+    )
     template = c.pod_template("app", secret="db", annotations={c.FAIL_IF: "db/password=wrong-pw"})
-    client.AppsV1Api(api).create_namespaced_deployment(namespace, c.deployment("app", template))
-    c.wait(lambda: _healthy(api, namespace, "Deployment", "app"), TIMEOUT, "app up")
+    c.create_workload(api, namespace, kind, c.make_workload(kind, "app", template))
+    c.wait(lambda: _healthy(api, namespace, kind, "app"), TIMEOUT, "app up")
     previous, current = c.change_secret(api, namespace, "db", {"password": "wrong-pw"})
     token = rollouts.on_data_changed(es, raw, previous, current)
     assert token
     return raw, data_hash(current)
 
 
+@pytest.mark.parametrize("kind", ["Deployment", "Rollout"])
 def test_a_change_whose_pods_never_get_ready_is_rolled_back(
-    kube_api: client.ApiClient, namespace: str, rollouts: RolloutController
+    kube_api: client.ApiClient, namespace: str, rollouts: RolloutController, kind: str
 ) -> None:
-    raw, bad_hash = _bad_rotation(kube_api, namespace, rollouts, "Rollback")
+    raw, bad_hash = _bad_rotation(kube_api, namespace, rollouts, "Rollback", kind)
 
     c.wait(lambda: c.phase(kube_api, namespace, "db") == "RolledBack", TIMEOUT, "RolledBack")
     assert c.secret_data(kube_api, namespace, "db") == {"password": b"right-pw"}
-    assert _healthy(kube_api, namespace, "Deployment", "app")
+    assert _healthy(kube_api, namespace, kind, "app")
     status = c.read_es(kube_api, namespace, "db")["status"]
     failed = [x for x in status["conditions"] if x["type"] == "RolloutFailed"]
     assert failed and failed[0]["status"] == "True"
     assert status["rollout"]["heldHash"] == bad_hash
     messages = c.events(kube_api, namespace, "RolloutFailed")
-    assert any("Deployment/app" in m and "CrashLoopBackOff" in m for m in messages)
+    assert any(f"{kind}/app" in m and "CrashLoopBackOff" in m for m in messages)
     assert not [m for m in messages if "pw" in m], "no secret value in an Event"
     assert rollouts.held_hash(raw) == bad_hash
     fresh, _ = c.controller(kube_api)  # another operator process reads it from status
@@ -119,3 +120,34 @@ def test_hold_keeps_the_new_data_and_reports(
     assert [x["status"] for x in status["conditions"] if x["type"] == "RolloutFailed"] == ["True"]
     assert rollouts.held_hash(raw) is None
     assert c.generation(kube_api, namespace, "Deployment", "app") == 2, "no second restart"
+
+
+def test_a_rollout_borrowing_a_deployments_template_rolls_through_that_deployment(
+    kube_api: client.ApiClient, namespace: str, rollouts: RolloutController
+) -> None:
+    """Argo rolls a workloadRef Rollout when the Deployment's template changes; discovery names
+    the Rollout, not the scaled-down Deployment, and judges health on the Rollout."""
+    c.create_secret(kube_api, namespace, "db", {"password": "one"})
+    es, raw = c.create_es(kube_api, namespace, "db", {"discover": True})
+    template = c.pod_template("app", secret="db")
+    apps = client.AppsV1Api(kube_api)
+    apps.create_namespaced_deployment(namespace, c.deployment("app", template, replicas=0))
+    c.create_workload(
+        kube_api, namespace, "Rollout", c.argo_rollout("web", None, workload_ref="app")
+    )
+    c.wait(lambda: _healthy(kube_api, namespace, "Rollout", "web"), TIMEOUT, "Rollout up")
+
+    previous, current = c.change_secret(kube_api, namespace, "db", {"password": "two"})
+    token = rollouts.on_data_changed(es, raw, previous, current)
+
+    assert token
+    c.wait(lambda: c.phase(kube_api, namespace, "db") == "Succeeded", TIMEOUT, "Succeeded")
+    status = c.read_es(kube_api, namespace, "db")["status"]
+    assert status["rollout"]["workloads"] == ["Rollout/web"]
+    assert c.template_token(kube_api, namespace, "Deployment", "app") == token
+    pods = client.CoreV1Api(kube_api).list_namespaced_pod(namespace, label_selector="app=app")
+    live = [p for p in pods.items if not p.metadata.deletion_timestamp]
+    assert live and all(
+        (p.metadata.annotations or {}).get("secretsync.io/change-token") == token for p in live
+    ), "Argo replaced every pod with one of the new revision"
+    assert _healthy(kube_api, namespace, "Rollout", "web")

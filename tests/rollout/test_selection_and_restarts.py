@@ -37,15 +37,25 @@ def _deploy(api: client.ApiClient, namespace: str, name: str, **options: object)
 def test_reloader_annotations_and_discovery_pick_the_right_workloads(
     kube_api: client.ApiClient, namespace: str, rollouts: RolloutController
 ) -> None:
-    c.create_secret(kube_api, namespace, "db", {"password": "one"},
-                    annotations={"reloader.stakater.com/match": "true"})
+    c.create_secret(
+        kube_api,
+        namespace,
+        "db",
+        {"password": "one"},
+        annotations={"reloader.stakater.com/match": "true"},
+    )
     es, raw = c.create_es(kube_api, namespace, "db", {"discover": True})
     _deploy(kube_api, namespace, "uses-env", secret="db")
     _deploy(kube_api, namespace, "pull-only", pull_secret="db")
-    _deploy(kube_api, namespace, "auto", secret="db",
-            annotations={"reloader.stakater.com/auto": "true"})
-    _deploy(kube_api, namespace, "named", annotations={
-        "secret.reloader.stakater.com/reload": "other, db"})
+    _deploy(
+        kube_api, namespace, "auto", secret="db", annotations={"reloader.stakater.com/auto": "true"}
+    )
+    _deploy(
+        kube_api,
+        namespace,
+        "named",
+        annotations={"secret.reloader.stakater.com/reload": "other, db"},
+    )
     _deploy(kube_api, namespace, "unrelated", annotations={"reloader.stakater.com/auto": "true"})
 
     previous, current = c.change_secret(kube_api, namespace, "db", {"password": "two"})
@@ -65,8 +75,13 @@ def test_reloader_search_needs_the_match_annotation_and_nothing_rolls_without_op
 ) -> None:
     c.create_secret(kube_api, namespace, "db", {"password": "one"})
     es, raw = c.create_es(kube_api, namespace, "db", None)
-    _deploy(kube_api, namespace, "search", secret="db",
-            annotations={"reloader.stakater.com/search": "true"})
+    _deploy(
+        kube_api,
+        namespace,
+        "search",
+        secret="db",
+        annotations={"reloader.stakater.com/search": "true"},
+    )
     _deploy(kube_api, namespace, "plain", secret="db")
     previous, current = c.change_secret(kube_api, namespace, "db", {"password": "two"})
     assert rollouts.on_data_changed(es, raw, previous, current) is None
@@ -77,14 +92,18 @@ def test_two_changes_in_quick_succession_roll_twice(
     kube_api: client.ApiClient, namespace: str, rollouts: RolloutController
 ) -> None:
     c.create_secret(kube_api, namespace, "db", {"password": "one"})
-    es, raw = c.create_es(kube_api, namespace, "db",
-                          {"targets": [{"kind": "Deployment", "name": "app"}]})
+    es, raw = c.create_es(
+        kube_api, namespace, "db", {"targets": [{"kind": "Deployment", "name": "app"}]}
+    )
     _deploy(kube_api, namespace, "app", secret="db")
 
     previous, current = c.change_secret(kube_api, namespace, "db", {"password": "two"})
     first = rollouts.on_data_changed(es, raw, previous, current)
-    c.wait(lambda: c.template_token(kube_api, namespace, "Deployment", "app") == first,
-           TIMEOUT, "the first restart")
+    c.wait(
+        lambda: c.template_token(kube_api, namespace, "Deployment", "app") == first,
+        TIMEOUT,
+        "the first restart",
+    )
     previous, current = c.change_secret(kube_api, namespace, "db", {"password": "three"})
     second = rollouts.on_data_changed(es, raw, previous, current)
 
@@ -99,16 +118,20 @@ def test_a_new_operator_process_resumes_without_restarting_again(
     kube_api: client.ApiClient, namespace: str, crds: None
 ) -> None:
     c.create_secret(kube_api, namespace, "db", {"password": "one"})
-    es, raw = c.create_es(kube_api, namespace, "db",
-                          {"targets": [{"kind": "Deployment", "name": "app"}]})
+    es, raw = c.create_es(
+        kube_api, namespace, "db", {"targets": [{"kind": "Deployment", "name": "app"}]}
+    )
     _deploy(kube_api, namespace, "app", secret="db")
     # The first process restarts at once, then would not look again for a minute: it dies
     # with the rollout in flight.
     first, _ = c.controller(kube_api, debounce_seconds=0, poll_seconds=60)
     previous, current = c.change_secret(kube_api, namespace, "db", {"password": "two"})
     token = first.on_data_changed(es, raw, previous, current)
-    c.wait(lambda: c.template_token(kube_api, namespace, "Deployment", "app") == token,
-           TIMEOUT, "the restart")
+    c.wait(
+        lambda: c.template_token(kube_api, namespace, "Deployment", "app") == token,
+        TIMEOUT,
+        "the restart",
+    )
     first.close()
     assert c.phase(kube_api, namespace, "db") == "Progressing"
 

@@ -1,7 +1,8 @@
 """Find or build every binary of the test bed, cached per user and keyed by version.
 
 Go binaries are built from the Go module proxy: the control plane, etcd and KWOK from the pinned
-go.mod beside this file, sops and age with `go install pkg@version`. A build goes to a temporary
+go.mod in go/, the Argo Rollouts controller from its own in go-argo/ (it pins another Kubernetes
+release), sops and age with `go install pkg@version`. A build goes to a temporary
 name and is renamed into place, so an interrupted build never leaves a broken binary behind.
 """
 
@@ -40,6 +41,10 @@ class GoBinary:
     """A package path inside tests/testbed/go, or `module/path@version` for `go install`."""
 
     ldflags: str = "-s"
+    module_dir: Path = paths.GO_MODULE_DIR
+    files: tuple[str, str] | None = None
+    """(module, folder): a folder of that module's source copied beside the binary, such as
+    the CRDs that belong to a controller."""
 
     @property
     def path(self) -> Path:
@@ -67,6 +72,13 @@ SOPS_OLD = GoBinary(
 )
 AGE = GoBinary("age", versions.AGE, f"filippo.io/age/cmd/age@{versions.AGE}")
 AGE_KEYGEN = GoBinary("age-keygen", versions.AGE, f"filippo.io/age/cmd/age-keygen@{versions.AGE}")
+ARGO_ROLLOUTS = GoBinary(
+    "rollouts-controller",
+    versions.ARGO_ROLLOUTS,
+    "github.com/argoproj/argo-rollouts/cmd/rollouts-controller",
+    module_dir=paths.ARGO_MODULE_DIR,
+    files=("github.com/argoproj/argo-rollouts", "manifests/crds"),
+)
 
 ALL = (
     ETCD,
@@ -79,6 +91,7 @@ ALL = (
     SOPS_OLD,
     AGE,
     AGE_KEYGEN,
+    ARGO_ROLLOUTS,
 )
 
 
@@ -115,16 +128,41 @@ def build(binary: GoBinary, *, log: bool = True) -> float:
     else:
         cmd = ["go", "build", f"-ldflags={binary.ldflags}", "-o", str(partial), binary.package]
         result = subprocess.run(
-            cmd, env=go_env(), cwd=paths.GO_MODULE_DIR, capture_output=True, text=True, check=False
+            cmd, env=go_env(), cwd=binary.module_dir, capture_output=True, text=True, check=False
         )
         built = partial
     if result.returncode != 0:
         raise TestbedError(f"building {binary.name} failed:\n{result.stderr[-3000:]}")
-    built.replace(binary.path)
+    if binary.files:
+        _copy_module_files(binary, *binary.files)
+    built.replace(binary.path)  # last: the binary being there means everything is
     seconds = time.monotonic() - started
     if log:
         print(f"  built {binary.name} in {seconds:.0f}s", flush=True)
     return seconds
+
+
+def _copy_module_files(binary: GoBinary, module: str, folder: str) -> None:
+    listed = subprocess.run(
+        ["go", "list", "-m", "-f", "{{.Dir}}", module],
+        env=go_env(),
+        cwd=binary.module_dir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if listed.returncode != 0:
+        raise TestbedError(f"finding {module} for {binary.name} failed:\n{listed.stderr}")
+    target = binary.path.parent / Path(folder).name
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(Path(listed.stdout.strip()) / folder, target)
+    for copied in [target, *target.rglob("*")]:
+        copied.chmod(0o755 if copied.is_dir() else 0o644)  # the module cache is read-only
+
+
+def module_files(binary: GoBinary, folder: str) -> Path:
+    """A folder copied beside a built binary (GoBinary.files)."""
+    return require(binary).parent / folder
 
 
 def build_all() -> dict[str, float]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GO_MODULE_DIR = Path(__file__).resolve().parent / "go"
+ARGO_MODULE_DIR = Path(__file__).resolve().parent / "go-argo"
 DEFAULT_STATE_DIR = REPO_ROOT / ".testbed"
 
 

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from kubernetes import client
 
-from tests.testbed import bao, binaries, cluster, failif, git, kube, moto, procs
+from tests.testbed import argo, bao, binaries, cluster, failif, git, kube, moto, procs
 from tests.testbed.pki import CA
 
 T = TypeVar("T")
@@ -114,13 +114,17 @@ def up(state_dir: Path, log: Callable[[str], None] = print) -> Testbed:
 
 
 def _up(state_dir: Path, log: Callable[[str], None]) -> Testbed:
-    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         moto_f = pool.submit(_timed, "moto (AWS)", lambda: moto.start(state_dir), log)
         git_f = pool.submit(_timed, "git HTTP server", lambda: git.start(state_dir), log)
         ca = CA(state_dir / "pki")
         k = _timed("kubernetes control plane", lambda: kube.start(state_dir, ca), log)
         _timed("KWOK node", lambda: _prepare_cluster(k, state_dir), log)
         reviewer = _reviewer_token(k)
+        kubectl = binaries.require(binaries.KUBECTL)
+        argo_f = pool.submit(
+            _timed, "argo rollouts", lambda: argo.start(state_dir, kubectl, k.kubeconfig), log
+        )
         dev_f = pool.submit(
             _timed, "openbao (dev)", lambda: bao.start_dev(state_dir, k, reviewer), log
         )
@@ -128,6 +132,7 @@ def _up(state_dir: Path, log: Callable[[str], None]) -> Testbed:
             _timed, "openbao (TLS)", lambda: bao.start_tls(state_dir, k, reviewer, ca), log
         )
         dev, tls, aws, gitsrv = dev_f.result(), tls_f.result(), moto_f.result(), git_f.result()
+        argo_f.result()
     testbed = Testbed(
         KUBECONFIG=str(k.kubeconfig),
         KUBE_SERVER=k.server,
@@ -151,7 +156,7 @@ def _up(state_dir: Path, log: Callable[[str], None]) -> Testbed:
         SOPS_OLD_BIN=str(binaries.require(binaries.SOPS_OLD)),
         AGE_BIN=str(binaries.require(binaries.AGE)),
         AGE_KEYGEN_BIN=str(binaries.require(binaries.AGE_KEYGEN)),
-        KUBECTL_BIN=str(binaries.require(binaries.KUBECTL)),
+        KUBECTL_BIN=str(kubectl),
         BAO_BIN=str(binaries.bao_path()),
         TESTBED_STATE_DIR=str(state_dir),
     )
