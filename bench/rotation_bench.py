@@ -1,7 +1,7 @@
 """Rotation end to end through the running operator: a change in OpenBao to every consumer
-healthy, for 1 and 50 Deployments that read one Secret, split into detection (source change to
-the Secret rewritten: the refresh interval's share), and rollout (Secret rewritten to the
-rollout's Succeeded verdict: debounce, restarts, health).
+healthy, for 1 and 50 Deployments, and as many Argo Rollouts, that read one Secret, split into
+detection (source change to the Secret rewritten: the refresh interval's share), and rollout
+(Secret rewritten to the rollout's Succeeded verdict: debounce, restarts, health).
 
     python bench/rotation_bench.py
 
@@ -34,8 +34,9 @@ REFRESH = "5s"
 INTRO = [
     "`bench/rotation_bench.py`: the operator (its own process and ServiceAccount) on a",
     f"private test bed; an ExternalSecret with refreshInterval {REFRESH} and",
-    "`rollout.discover: true`, read by N Deployments (1 replica each). Median of 3",
-    "rotations in OpenBao.",
+    "`rollout.discover: true`, read by N Deployments or N Argo Rollouts (basic canary; the",
+    "test bed's real Argo Rollouts v1.10 controller), 1 replica each. Median of 3 rotations in",
+    "OpenBao.",
     "",
     "| workloads | source change → all healthy | detection (change → Secret rewritten) "
     "| rollout (Secret → Succeeded) |",
@@ -50,7 +51,7 @@ OUTRO = [
 ]
 
 
-def _setup(testbed: stack.Testbed, api: client.ApiClient, count: int) -> hvac.Client:
+def _setup(testbed: stack.Testbed, api: client.ApiClient, kind: str, count: int) -> hvac.Client:
     vault = hvac.Client(url=testbed.VAULT_ADDR, token=testbed.VAULT_TOKEN)
     vault.secrets.kv.v2.create_or_update_secret("rotation/db", secret={"password": "v0"})
     kube = harness.Cluster(api, NAMESPACE)
@@ -91,10 +92,14 @@ def _setup(testbed: stack.Testbed, api: client.ApiClient, count: int) -> hvac.Cl
             },
         },
     )
-    apps = client.AppsV1Api(api)
     for i in range(count):
         template = c.pod_template(f"app-{i}", secret="db")
-        apps.create_namespaced_deployment(NAMESPACE, c.deployment(f"app-{i}", template, replicas=1))
+        body = (
+            c.argo_rollout(f"app-{i}", template, replicas=1)
+            if kind == "Rollout"
+            else c.deployment(f"app-{i}", template, replicas=1)
+        )
+        c.create_workload(api, NAMESPACE, kind, body)
     return vault
 
 
@@ -113,14 +118,14 @@ def _rotate(kube: harness.Cluster, vault: hvac.Client, value: str) -> dict[str, 
     return {"detection": written - started, "rollout": done - written, "total": done - started}
 
 
-def run(count: int, rounds: int) -> dict[str, float]:
+def run(kind: str, count: int, rounds: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="secretsync-rotation-") as folder:
         state = Path(folder) / "stack"
         testbed = stack.up(state, log=lambda _: None)
         try:
             harness.install(testbed)
             api = cluster.api(Path(testbed.KUBECONFIG))
-            vault = _setup(testbed, api, count)
+            vault = _setup(testbed, api, kind, count)
             kube = harness.Cluster(api, NAMESPACE)
             operator = harness.start(
                 harness.operator_kubeconfig(testbed, Path(folder)),
@@ -143,13 +148,14 @@ def run(count: int, rounds: int) -> dict[str, float]:
 
 def main() -> None:
     rows = []
-    for count in (1, 50):
-        result = run(count, rounds=3)
-        print(count, result)
-        rows.append(
-            f"| {count} | {result['total']:.1f} s | {result['detection']:.1f} s | "
-            f"{result['rollout']:.1f} s |"
-        )
+    for kind in ("Deployment", "Rollout"):
+        for count in (1, 50):
+            result = run(kind, count, rounds=3)
+            print(kind, count, result)
+            rows.append(
+                f"| {count} {kind}{'s' if count > 1 else ''} | {result['total']:.1f} s "
+                f"| {result['detection']:.1f} s | {result['rollout']:.1f} s |"
+            )
     docs_section.write_section("## Rotation end to end", "\n".join([*INTRO, *rows, *OUTRO]))
 
 

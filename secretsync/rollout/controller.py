@@ -52,8 +52,10 @@ class RolloutController:
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], datetime.datetime] = _now,
     ) -> None:
-        workloads = argo.ResolvingWorkloads(workloads)
-        self._workloads, self._secrets, self._events = workloads, secrets, events
+        # Every read and restart goes through the view, so a Rollout that borrows a Deployment's
+        # template is seen with that template, here and when resuming.
+        resolving = argo.ResolvingWorkloads(workloads)
+        self._workloads, self._secrets, self._events = resolving, secrets, events
         self._metrics = metrics
         self._max, self._debounce, self._poll = max_concurrent, debounce_seconds, poll_seconds
         self._clock, self._wall = clock, wall
@@ -61,7 +63,7 @@ class RolloutController:
         self._flights: dict[tuple[str, str], Flight] = {}
         self._held: dict[tuple[str, str], str | None] = {}
         self._conditions: dict[tuple[str, str], dict[str, Any]] = {}
-        self._recovery = Recovery(workloads, secrets, events, self._log)
+        self._recovery = Recovery(resolving, secrets, events, self._log)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rollouts", daemon=True)
