@@ -46,8 +46,10 @@ OUTRO = [
     "",
     "Detection is bounded by refreshInterval plus one sync; the rollout part is the engine's",
     "debounce (1 s), its restart waves (at most 10 workloads unsettled at once) and KWOK's",
-    "readiness. Target (DESIGN.md §6): source change to Secret updated ≤ refresh interval",
-    "+ 2 s.",
+    "readiness; for Rollouts, Argo's own controller also sits between the patch and the new",
+    "ReplicaSet (the test bed runs it with 4 rollout workers). Detection depends on where in",
+    "the 5 s interval the change lands. Target (DESIGN.md §6): source change",
+    "to Secret updated ≤ refresh interval + 2 s: met in every row.",
 ]
 
 
