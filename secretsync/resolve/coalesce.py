@@ -39,25 +39,30 @@ class Coalescing:
     def get(self, ref: RemoteRef) -> bytes:
         future: Future[bytes] = Future()
         with self._lock:
-            leader = self._open is None
-            if leader:
-                self._open = []
-            assert self._open is not None
-            self._open.append((ref, future))
-            full = len(self._open) >= self._max
-        if leader:
-            if not full:
-                self._sleep(self._window)
-            self._flush()
-        elif full:
-            self._flush()
+            batch = self._open
+            leader = batch is None
+            if batch is None:
+                batch = self._open = []
+            batch.append((ref, future))
+            send = len(batch) >= self._max and self._close(batch)
+        if leader and not send:
+            self._sleep(self._window)
+            with self._lock:
+                # A window filled up meanwhile was sent by whoever filled it; the window open
+                # now belongs to a later leader, whose callers must keep their full wait.
+                send = self._close(batch)
+        if send:
+            self._send(batch)
         return future.result()
 
-    def _flush(self) -> None:
-        with self._lock:
-            batch, self._open = self._open or [], None
-        if not batch:
-            return
+    def _close(self, batch: list[tuple[RemoteRef, Future[bytes]]]) -> bool:
+        """Close `batch` if it is still the open window (call with the lock held)."""
+        if self._open is not batch:
+            return False
+        self._open = None
+        return True
+
+    def _send(self, batch: list[tuple[RemoteRef, Future[bytes]]]) -> None:
         try:
             found = self._inner.get_many([ref for ref, _ in batch])
         except SecretSyncError as exc:

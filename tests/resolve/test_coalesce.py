@@ -86,3 +86,36 @@ def test_errors_reach_the_right_callers() -> None:
     assert results["here"] == b"here"
     with pytest.raises(Unavailable):
         Coalescing(Recorder(fail=True), window=0).get(RemoteRef(key="x"))  # type: ignore[arg-type]
+
+
+def test_a_leader_waking_late_never_sends_a_later_window() -> None:
+    """A fills window 1 with B (B sends it); C opens window 2. When A's wait ends it must leave
+    window 2 alone, so D still rides with C: two calls of two, not 2 + 1 + 1."""
+    inner = Recorder()
+    gates = {name: threading.Event() for name in "AC"}
+    asleep = {name: threading.Event() for name in "AC"}
+
+    def sleep(_: float) -> None:
+        name = threading.current_thread().name
+        asleep[name].set()
+        gates[name].wait(5)
+
+    provider = Coalescing(inner, window=1.0, max_batch=2, sleep=sleep)  # type: ignore[arg-type]
+    threads = {
+        n: threading.Thread(target=provider.get, args=(RemoteRef(key=n),), name=n) for n in "ABCD"
+    }
+
+    threads["A"].start()
+    asleep["A"].wait(5)
+    threads["B"].start()
+    threads["B"].join(5)  # window 1 was full: B sent it
+    threads["C"].start()
+    asleep["C"].wait(5)
+    gates["A"].set()  # A wakes while C's window is open
+    threads["A"].join(5)
+    threads["D"].start()
+    threads["D"].join(5)  # D fills window 2 and sends it
+    gates["C"].set()
+    threads["C"].join(5)
+
+    assert [sorted(b) for b in inner.batches] == [["A", "B"], ["C", "D"]]
