@@ -10,6 +10,7 @@ import base64
 import collections
 import json
 import subprocess
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -582,6 +583,65 @@ def test_tls_with_ca_bundle_or_ca_provider_and_a_wrong_ca(
         make(bao_tls.addr, auth, caBundle=other).get(_ref(key))
     with pytest.raises(ConfigError, match="TLS verification"):
         make(bao_tls.addr, auth).get(_ref(key))  # system roots do not know the test bed's CA
+
+
+def _cert_dirs() -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).glob("secretsync-vault-cert-*")}
+
+
+def test_cert_auth_logs_in_with_a_client_certificate_and_refuses_an_untrusted_one(
+    bao_tls: bao.Bao, make: Any, kube_api: client.ApiClient, namespace: str, tmp_path: Path
+) -> None:
+    """TLS certificate auth on the TLS server (its listener asks for client certificates): a
+    certificate from the CA the role trusts logs in, one from another CA is refused, and the key
+    file written for the login is gone afterwards."""
+    assert bao_tls.cacert is not None
+    root = _root(bao_tls)
+    key = f"cert/{_uid()}"
+    root.secrets.kv.v2.create_or_update_secret(key, secret={"v": SECRET_VALUES[0]})
+    mount = f"cert-{_uid()}"
+    root.sys.enable_auth_method("cert", path=mount)
+    trusted, stranger = CA(tmp_path / "clients", name="clients"), CA(tmp_path / "x", name="x")
+    root.write(
+        f"auth/{mount}/certs/app",
+        certificate=trusted.cert_path.read_text(),
+        token_policies=_reader_policy(root),
+    )
+    good, bad = trusted.issue("app", "app"), stranger.issue("app", "app")
+    _put_secret(
+        kube_api,
+        namespace,
+        "client",
+        {
+            "good.crt": good.cert.read_text(),
+            "good.key": good.key.read_text(),
+            "bad.crt": bad.cert.read_text(),
+            "bad.key": bad.key.read_text(),
+        },
+    )
+    bundle = base64.b64encode(bao_tls.cacert.read_bytes()).decode()
+
+    def cert_auth(which: str) -> dict[str, Any]:
+        return {
+            "cert": {
+                "path": mount,
+                "vaultRole": "app",
+                "clientCert": {"name": "client", "key": f"{which}.crt"},
+                "secretRef": {"name": "client", "key": f"{which}.key"},
+            }
+        }
+
+    before = _cert_dirs()
+    calls = Calls()
+    provider = make(bao_tls.addr, cert_auth("good"), calls, caBundle=bundle)
+    assert provider.get(_ref(key, property="v")) == SECRET_VALUES[0].encode()
+    assert provider.get(_ref(key, property="v")) == SECRET_VALUES[0].encode()
+    assert calls.ok["Login"] == 1
+    with pytest.raises(AccessDenied) as denied:
+        make(bao_tls.addr, cert_auth("bad"), caBundle=bundle).get(_ref(key))
+    assert "invalid certificate" in str(denied.value)
+    _clean(denied.value)
+    assert _cert_dirs() <= before, "no client key left on disk"
 
 
 @pytest.fixture
