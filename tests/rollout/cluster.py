@@ -25,9 +25,13 @@ FAIL_IF = "testbed.secretsync.io/fail-if"
 
 
 def install_crds(testbed: stack.Testbed) -> None:
+    install_crds_into(testbed.KUBECTL_BIN, testbed.KUBECONFIG)
+
+
+def install_crds_into(kubectl: str, kubeconfig: str) -> None:
     subprocess.run(
         [
-            testbed.KUBECTL_BIN,
+            kubectl,
             "apply",
             "--server-side",
             "--force-conflicts",
@@ -36,7 +40,7 @@ def install_crds(testbed: stack.Testbed) -> None:
         ],
         check=True,
         capture_output=True,
-        env={**os.environ, "KUBECONFIG": testbed.KUBECONFIG},
+        env={**os.environ, "KUBECONFIG": kubeconfig},
     )
 
 
