@@ -1,7 +1,7 @@
 # The two commands of the README are `make demo` and `make test`; everything else supports them.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PYTEST_ARGS ?= -n 2 --timeout 600
+PYTEST_ARGS ?= -n 2 --dist loadgroup --timeout 600
 
 .PHONY: bootstrap demo test unit lint testbed-up testbed-down testbed-status
 

@@ -40,3 +40,13 @@ class OperatorSettings:
     lease_name: str = "secretsync-operator"
     identity: str = ""
     """This replica's name in the Lease; defaults to the host name."""
+
+    webhook_address: str = ""
+    """host:port for Git push webhooks (POST /hooks/git); empty turns them off."""
+
+    webhook_token_file: str = ""
+    """File holding the webhook's shared secret (HMAC key for GitHub/Gitea, token for GitLab)."""
+
+    webhook_advertise: str = ""
+    """The URL standbys forward pushes to while this replica leads; defaults to
+    http://$POD_IP:<webhook port>."""

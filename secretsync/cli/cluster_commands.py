@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ def _crds(args: argparse.Namespace) -> int:
 
 
 def _operator(args: argparse.Namespace) -> int:
+    from secretsync.errors import ConfigError  # noqa: PLC0415
     from secretsync.operator import app  # noqa: PLC0415 - lazy, see module docstring
     from secretsync.settings import LogFormat, OperatorSettings  # noqa: PLC0415
 
@@ -41,8 +43,15 @@ def _operator(args: argparse.Namespace) -> int:
         lease_namespace=args.lease_namespace,
         lease_name=args.lease_name,
         identity=args.identity,
+        webhook_address=args.webhook_address,
+        webhook_token_file=args.webhook_token_file,
+        webhook_advertise=args.webhook_advertise,
     )
-    return app.run(settings)
+    try:
+        return app.run(settings)
+    except ConfigError as exc:
+        print(f"secretsync operator: {exc}", file=sys.stderr)
+        return 2
 
 
 def _env(name: str, default: str) -> str:
@@ -99,6 +108,21 @@ def register_operator(subparsers: Any) -> None:
     add("--lease-namespace", default=_env("LEASE_NAMESPACE", "secretsync-system"))
     add("--lease-name", default=_env("LEASE_NAME", "secretsync-operator"))
     add("--identity", default=_env("IDENTITY", ""), help="this replica's name in the Lease")
+    add(
+        "--webhook-address",
+        default=_env("WEBHOOK_ADDRESS", ""),
+        help="host:port for Git push webhooks at /hooks/git (default: off)",
+    )
+    add(
+        "--webhook-token-file",
+        default=_env("WEBHOOK_TOKEN_FILE", ""),
+        help="file with the webhook's shared secret (required with --webhook-address)",
+    )
+    add(
+        "--webhook-advertise",
+        default=_env("WEBHOOK_ADVERTISE", ""),
+        help="URL standbys forward pushes to (default: http://$POD_IP:<webhook port>)",
+    )
     parser.set_defaults(handler=_operator)
 
 

@@ -42,10 +42,15 @@ class _Entry:
     fetched_at: float = 0.0
     failure: SecretSyncError | None = None
     failed_at: float = 0.0
+    remote: Remote | None = None
+    changed_at: float = float("-inf")
+    """When the host last told us the remote moved: a fetch started before that is stale."""
 
 
-def is_fresh(now: float, fetched_at: float, interval: float, immutable: bool) -> bool:
-    return immutable or now - fetched_at < interval
+def is_fresh(
+    now: float, fetched_at: float, interval: float, immutable: bool, changed_at: float
+) -> bool:
+    return immutable or (now - fetched_at < interval and fetched_at > changed_at)
 
 
 def remembered_failure(now: float, failed_at: float, interval: float) -> bool:
@@ -79,8 +84,11 @@ class Repositories:
         with self._lock:
             entry = self._entries.setdefault(name, _Entry())
         with entry.lock:
+            entry.remote = remote
             now = self._clock()
-            fresh = is_fresh(now, entry.fetched_at, interval, remote.revision.immutable)
+            fresh = is_fresh(
+                now, entry.fetched_at, interval, remote.revision.immutable, entry.changed_at
+            )
             if entry.checkout is not None and fresh:
                 return entry.checkout
             if entry.failure is not None and remembered_failure(now, entry.failed_at, interval):
@@ -94,6 +102,16 @@ class Repositories:
             entry.fetched_at, entry.failure = now, None
             on_fetch(True)
             return entry.checkout
+
+    def changed(self, affected: Callable[[Remote], bool]) -> int:
+        """The host says these remotes moved: their next checkout fetches, whatever the
+        interval. Returns how many fetched remotes that concerned."""
+        now = self._clock()
+        with self._lock:
+            entries = [e for e in self._entries.values() if e.remote and affected(e.remote)]
+        for entry in entries:
+            entry.changed_at = now  # a float store: no lock needed, and no fetch is waited on
+        return len(entries)
 
     def _fetch(self, remote: Remote, auth: GitAuth, folder: Path) -> Checkout:
         commit = client.fetch(remote, auth, folder / "repo")

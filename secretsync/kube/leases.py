@@ -12,6 +12,9 @@ from kubernetes import client
 from secretsync.errors import NotFound
 from secretsync.kube.client import Conflict, mapped
 
+WEBHOOK_ANNOTATION = "secretsync.io/webhook"
+"""Where the holder takes Git push webhooks that a standby forwards (a URL, no secret)."""
+
 
 def may_take(spec: Mapping[str, Any], identity: str, now: datetime.datetime) -> bool:
     """We may hold the lease if it is ours, unheld, or its holder stopped renewing in time."""
@@ -37,11 +40,14 @@ class LeaderElector:
         namespace: str,
         name: str,
         identity: str,
+        *,
         duration_seconds: int = 15,
+        advertise: str = "",
     ) -> None:
         self._api = client.CoordinationV1Api(api)
         self.namespace, self.name, self.identity = namespace, name, identity
         self.duration = duration_seconds
+        self._advertise = advertise
 
     def try_acquire(self) -> bool:
         """Acquire or renew; False when another live replica holds the lease."""
@@ -52,12 +58,7 @@ class LeaderElector:
         except NotFound:
             return self._create(now)
         spec = lease.spec or client.V1LeaseSpec()
-        view = {
-            "holderIdentity": spec.holder_identity,
-            "renewTime": spec.renew_time,
-            "leaseDurationSeconds": spec.lease_duration_seconds,
-        }
-        if not may_take(view, self.identity, now):
+        if not may_take(_view(lease), self.identity, now):
             return False
         if spec.holder_identity != self.identity:
             spec.acquire_time = now
@@ -66,6 +67,8 @@ class LeaderElector:
         spec.renew_time = now
         spec.lease_duration_seconds = self.duration
         lease.spec = spec
+        lease.metadata = lease.metadata or client.V1ObjectMeta(name=self.name)
+        lease.metadata.annotations = self._annotations(lease.metadata.annotations)
         try:
             with mapped(f"renewing lease {self.namespace}/{self.name}"):
                 self._api.replace_namespaced_lease(self.name, self.namespace, lease)
@@ -75,7 +78,9 @@ class LeaderElector:
 
     def _create(self, now: datetime.datetime) -> bool:
         lease = client.V1Lease(
-            metadata=client.V1ObjectMeta(name=self.name, namespace=self.namespace),
+            metadata=client.V1ObjectMeta(
+                name=self.name, namespace=self.namespace, annotations=self._annotations(None)
+            ),
             spec=client.V1LeaseSpec(
                 holder_identity=self.identity,
                 acquire_time=now,
@@ -91,6 +96,24 @@ class LeaderElector:
             return False
         return True
 
+    def _annotations(self, existing: Mapping[str, str] | None) -> dict[str, str]:
+        annotations = dict(existing or {})
+        annotations.pop(WEBHOOK_ANNOTATION, None)
+        if self._advertise:
+            annotations[WEBHOOK_ANNOTATION] = self._advertise
+        return annotations
+
+    def leader_webhook(self) -> str | None:
+        """Where another live leader takes forwarded webhooks; None when there is none."""
+        try:
+            with mapped(f"reading lease {self.namespace}/{self.name}"):
+                lease = self._api.read_namespaced_lease(self.name, self.namespace)
+        except NotFound:
+            return None
+        if may_take(_view(lease), self.identity, datetime.datetime.now(datetime.UTC)):
+            return None  # unheld, expired, or ours
+        return ((lease.metadata and lease.metadata.annotations) or {}).get(WEBHOOK_ANNOTATION)
+
     def release(self) -> None:
         """Give the lease up on a clean exit, so a standby need not wait for it to expire."""
         try:
@@ -101,3 +124,12 @@ class LeaderElector:
                     self._api.replace_namespaced_lease(self.name, self.namespace, lease)
         except (NotFound, Conflict):
             return
+
+
+def _view(lease: client.V1Lease) -> dict[str, Any]:
+    spec = lease.spec or client.V1LeaseSpec()
+    return {
+        "holderIdentity": spec.holder_identity,
+        "renewTime": spec.renew_time,
+        "leaseDurationSeconds": spec.lease_duration_seconds,
+    }

@@ -11,9 +11,12 @@ import os
 import socket
 import threading
 import time
+from pathlib import Path
 
 import kopf
 
+from secretsync.errors import ConfigError
+from secretsync.gitsource.registry import shared_repositories
 from secretsync.kube import client as kube_client
 from secretsync.kube import watch
 from secretsync.kube.children import ChildClient
@@ -24,7 +27,7 @@ from secretsync.kube.leases import LeaderElector
 from secretsync.kube.lookup import ClusterLookup
 from secretsync.kube.secrets import SecretClient
 from secretsync.kube.workloads import WorkloadClient
-from secretsync.operator import handlers, logs, telemetry
+from secretsync.operator import handlers, logs, telemetry, webhook
 from secretsync.operator.controller import Controller
 from secretsync.operator.state import CachedLookup, State
 from secretsync.reconcile.cluster_sync import ClusterSyncer
@@ -97,10 +100,36 @@ def _assemble(
         statuses=statuses,
         metrics=metrics,
         health=health,
+        repositories=shared_repositories(),
         label_selector=settings.label_selector,
         default_refresh_interval=settings.default_refresh_interval,
     )
     return controller, rollouts
+
+
+def _advertised_webhook(settings: OperatorSettings) -> str:
+    if not settings.webhook_address or settings.webhook_advertise:
+        return settings.webhook_advertise
+    pod_ip = os.environ.get("POD_IP")  # the Deployment passes it from the downward API
+    port = settings.webhook_address.rpartition(":")[2]
+    return f"http://{pod_ip}:{port}" if pod_ip else ""
+
+
+def _receiver(settings: OperatorSettings, elector: LeaderElector | None) -> webhook.Receiver | None:
+    if not settings.webhook_address:
+        return None
+    if not settings.webhook_token_file:
+        raise ConfigError("a webhook needs its shared secret", field="--webhook-token-file")
+    try:
+        secret = Path(settings.webhook_token_file).read_bytes().rstrip(b"\r\n")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read {settings.webhook_token_file}: {exc.strerror}",
+            field="--webhook-token-file",
+        ) from None
+    receiver = webhook.Receiver(secret, elector.leader_webhook if elector else lambda: None)
+    webhook.serve(settings.webhook_address, receiver)
+    return receiver
 
 
 def run(settings: OperatorSettings) -> int:
@@ -115,10 +144,21 @@ def run(settings: OperatorSettings) -> int:
     elector = None
     if settings.leader_election:
         identity = settings.identity or socket.gethostname()
-        elector = LeaderElector(api, settings.lease_namespace, settings.lease_name, identity)
+        elector = LeaderElector(
+            api,
+            settings.lease_namespace,
+            settings.lease_name,
+            identity,
+            advertise=_advertised_webhook(settings),
+        )
+    # Up before the Lease is ours: a standby forwards the pushes it is sent to the leader.
+    receiver = _receiver(settings, elector)
+    if elector is not None:
         _lead(elector, health, stop)
         threading.Thread(target=_keep_leading, args=(elector, stop), daemon=True).start()
     controller, rollouts = _assemble(api, settings, metrics, health)
+    if receiver is not None:
+        receiver.lead(controller.on_push)
     workers = [
         threading.Thread(target=controller.work, name=f"sync-{i}", daemon=True)
         for i in range(settings.concurrency)

@@ -9,7 +9,11 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from secretsync.api.store import SopsProvider
 from secretsync.errors import ConfigError, SecretSyncError
+from secretsync.gitsource.push import Push
+from secretsync.gitsource.registry import Repositories
+from secretsync.gitsource.source import revision_from
 from secretsync.metrics import Counter
 from secretsync.operator.state import Key, State, es_key
 from secretsync.operator.telemetry import Health, Metrics
@@ -73,6 +77,17 @@ def _credential_namespace(raw: Mapping[str, Any]) -> str | None:
     return found[0] if found else None
 
 
+def _follows(provider: object, pushed: Push) -> bool:
+    """A SOPS store that fetches the pushed repository and ref."""
+    if not isinstance(provider, SopsProvider):
+        return False
+    try:
+        revision = revision_from(provider.git.ref, "spec.provider.sops.git.ref")
+    except ConfigError:
+        return False  # reported on the store already
+    return pushed.affects(provider.git.url, revision)
+
+
 class Controller:
     def __init__(
         self,
@@ -83,6 +98,7 @@ class Controller:
         statuses: StatusWriter,
         metrics: Metrics,
         health: Health,
+        repositories: Repositories | None = None,
         label_selector: str = "",
         default_refresh_interval: str = "1h",
     ) -> None:
@@ -98,6 +114,9 @@ class Controller:
         self.health = health
         self._terms = parse_selector(label_selector)
         self._default_interval = default_refresh_interval
+        self._repositories = repositories
+        self._moved: set[Key] = set()
+        self._moved_lock = threading.Lock()
         self.stopping = threading.Event()
         self.syncs = Counter("secretsync_syncs_performed_total", "Syncs the workers ran.")
         metrics.extra.append(self.syncs)
@@ -152,6 +171,22 @@ class Controller:
             return
         self._cluster_es[name] = dict(raw)
         self.queue.add(key)
+
+    def on_push(self, pushed: Push) -> int:
+        """A Git host says a repository moved: fetch it again at the next read, and sync every
+        ExternalSecret that reads a store following the pushed ref now, not at its next refresh.
+        Returns how many were queued."""
+        if self._repositories is not None:
+            self._repositories.changed(lambda remote: pushed.affects(remote.url, remote.revision))
+        keys: set[Key] = set()
+        for (kind, namespace, name), store in self.state.stores():
+            if _follows(store.spec.provider, pushed):
+                keys.update(self.state.users_of(kind, namespace, name))
+        with self._moved_lock:
+            self._moved |= keys
+        for key in keys:
+            self.queue.add(key)
+        return len(keys)
 
     def on_namespace(self, event_type: str | None) -> None:
         """A namespace came, went or changed labels: ClusterExternalSecrets re-select."""
@@ -262,8 +297,11 @@ class Controller:
         if raw is None:
             self.queue.done(key)
             return
+        with self._moved_lock:
+            moved = key in self._moved
+            self._moved.discard(key)
         try:
-            result = self.syncer.sync(raw)
+            result = self.syncer.sync(raw, source_moved=moved)
         except Exception:
             log.exception("sync crashed", extra={"object": f"{key[0]}/{key[1]}"})
             self.queue.done(key, failed=True)

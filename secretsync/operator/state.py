@@ -109,6 +109,10 @@ class State:
         with self._lock:
             return self._stores.get(key)
 
+    def stores(self) -> list[tuple[StoreKey, SecretStore]]:
+        with self._lock:
+            return list(self._stores.items())
+
     def users_of(self, kind: str, namespace: str | None, name: str) -> list[Key]:
         wanted = (kind, None if kind == CLUSTER_SECRET_STORE else namespace, name)
         with self._lock:

@@ -40,8 +40,15 @@ def synced_version(meta: ObjectMeta) -> str:
 
 
 def should_refresh(
-    spec: ExternalSecretSpec, meta: ObjectMeta, state: SyncState, now: datetime.datetime
+    spec: ExternalSecretSpec,
+    meta: ObjectMeta,
+    state: SyncState,
+    now: datetime.datetime,
+    *,
+    source_moved: bool = False,
 ) -> bool:
+    """`source_moved`: the source said it changed (a Git push), which brings a periodic refresh
+    forward; the other policies do not refresh on a source change, so it leaves them alone."""
     never_synced = state.synced_resource_version is None or state.refresh_time is None
     changed = state.synced_resource_version != synced_version(meta)
     policy = spec.refresh_policy or RefreshPolicy.PERIODIC
@@ -53,7 +60,7 @@ def should_refresh(
     if interval.total_seconds() <= 0:
         # Synced once: with a zero interval ESO never refreshes again, spec changes included.
         return never_synced
-    if never_synced or changed:
+    if never_synced or changed or source_moved:
         return True
     assert state.refresh_time is not None
     return state.refresh_time > now or state.refresh_time + interval <= now

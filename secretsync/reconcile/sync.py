@@ -111,7 +111,7 @@ class Syncer:
     rollouts: Rollouts | None = None
     clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
 
-    def sync(self, raw: Mapping[str, Any]) -> Result:
+    def sync(self, raw: Mapping[str, Any], *, source_moved: bool = False) -> Result:
         started = time.monotonic()
         try:
             es = parse_external_secret(raw)
@@ -126,9 +126,8 @@ class Syncer:
             refresh_time=status.parse_timestamp((raw.get("status") or {}).get("refreshTime")),
             synced_resource_version=(raw.get("status") or {}).get("syncedResourceVersion"),
         )
-        if not refresh.should_refresh(es.spec, es.metadata, state, now) and refresh.secret_valid(
-            target_state(existing), es.spec.target.creation_policy
-        ):
+        due = refresh.should_refresh(es.spec, es.metadata, state, now, source_moved=source_moved)
+        if not due and refresh.secret_valid(target_state(existing), es.spec.target.creation_policy):
             return Result(next_refresh=refresh.seconds_until_due(es.spec, state, now))
         redact = Redactor(writes.decode_data(existing or {}).values())
         try:

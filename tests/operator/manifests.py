@@ -60,6 +60,25 @@ def vault_store(
     )
 
 
+def sops_store(kube: Cluster, url: str, interval: str, name: str = "git") -> None:
+    """A SOPS-in-Git store on `main`, with the age identity in Secret `age` (key.agekey)."""
+    kube.apply(
+        "secretstores",
+        {
+            "kind": "SecretStore",
+            "metadata": {"name": name},
+            "spec": {
+                "provider": {
+                    "sops": {
+                        "git": {"url": url, "ref": {"branch": "main"}, "interval": interval},
+                        "decryption": {"secretRef": {"name": "age"}},
+                    }
+                }
+            },
+        },
+    )
+
+
 def external_secret(
     name: str,
     key: str,

@@ -40,6 +40,7 @@ def test_the_kustomize_base_applies_on_the_real_apiserver(installed: stack.Testb
         "clusterrole.rbac.authorization.k8s.io/secretsync",
         "role.rbac.authorization.k8s.io/secretsync-leader-election",
         "deployment.apps/secretsync",
+        "service/secretsync-webhook",
     ):
         assert kind in out
 
@@ -59,3 +60,15 @@ def test_the_deployment_runs_locked_down(installed: stack.Testbed) -> None:
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert deployment["spec"]["replicas"] == 2, "a standby takes over through the Lease"
+
+
+def test_the_webhook_service_exposes_only_the_webhook_port(installed: stack.Testbed) -> None:
+    documents = load_documents(_kubectl(installed, "kustomize", str(ROOT / "deploy")), "deploy")
+    (service,) = [d for d in documents if d["kind"] == "Service"]
+    (deployment,) = [d for d in documents if d["kind"] == "Deployment"]
+    pod: dict[str, Any] = deployment["spec"]["template"]["spec"]
+    ports = {p["name"]: p["containerPort"] for p in pod["containers"][0]["ports"]}
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["webhook"]
+    assert ports["webhook"] != ports["http"], "metrics and probes stay off the public port"
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "webhook"]
+    assert volume["secret"]["optional"] is True, "the operator starts without a webhook Secret"

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import hvac
+import pytest
 from kubernetes import client
 
 from tests.operator import harness
@@ -23,6 +24,8 @@ def _holder(api: client.ApiClient) -> str | None:
     return lease.spec.holder_identity if lease.spec else None
 
 
+# Every test that takes the real Lease runs on one worker, one at a time.
+@pytest.mark.xdist_group("lease")
 def test_killing_the_leader_hands_over(
     kube: Cluster,
     kube_api: client.ApiClient,

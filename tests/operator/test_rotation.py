@@ -12,7 +12,7 @@ import hvac
 from kubernetes import client
 
 from tests.operator.harness import Cluster, Operator, eventually
-from tests.operator.manifests import vault_store
+from tests.operator.manifests import sops_store, vault_store
 from tests.providers.sops_git_fixtures import WorkTree, age_key, encrypt
 from tests.rollout import cluster as c
 from tests.testbed import stack
@@ -193,21 +193,7 @@ def test_a_git_commit_rolls_the_consumers_it_discovers(
     tree.write("app.yaml", encrypt(sops_bin, key, "app.yaml", b"password: one\n", tmp_path))
     tree.commit("one")
     kube.put_secret("age", {"key.agekey": key.identity})
-    kube.apply(
-        "secretstores",
-        {
-            "kind": "SecretStore",
-            "metadata": {"name": "git"},
-            "spec": {
-                "provider": {
-                    "sops": {
-                        "git": {"url": url, "ref": {"branch": "main"}, "interval": "1s"},
-                        "decryption": {"secretRef": {"name": "age"}},
-                    }
-                }
-            },
-        },
-    )
+    sops_store(kube, url, interval="1s")
     kube.apply(
         "externalsecrets",
         {
