@@ -101,6 +101,8 @@ def serve(address: str, receiver: Receiver) -> ThreadingHTTPServer:
     host, _, port = address.rpartition(":")
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = 30  # seconds per socket read: this port faces the internet, slow clients too
+
         def do_POST(self) -> None:
             if self.path.split("?")[0] != PATH:
                 self._reply(404, {"error": f"not found; pushes go to {PATH}"})

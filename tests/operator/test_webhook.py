@@ -4,18 +4,12 @@ mis-signed one changes nothing; a standby forwards the push to the leader."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from kubernetes import client
@@ -23,11 +17,11 @@ from kubernetes import client
 from tests.operator import harness
 from tests.operator.harness import Cluster, Operator, eventually
 from tests.operator.manifests import external_secret, sops_store
+from tests.operator.webhooks import TOKEN, deliver, github, operator_args, push
 from tests.providers.sops_git_fixtures import AgeKey, WorkTree, age_key, encrypt
 from tests.testbed import procs
 from tests.testbed.git import GitServer
 
-TOKEN = "webhook-" + uuid.uuid4().hex
 WEBHOOK_TARGET_SECONDS = 5.0
 
 
@@ -44,30 +38,6 @@ class Repo:
         self.tree.commit(password)
 
 
-def _deliver(port: int, payload: dict[str, Any], headers: dict[str, str]) -> tuple[int, Any]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/hooks/git",
-        data=json.dumps(payload).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json", **headers},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
-
-
-def _github(payload: dict[str, Any], secret: str = TOKEN) -> dict[str, str]:
-    body = json.dumps(payload).encode()
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return {"X-GitHub-Event": "push", "X-Hub-Signature-256": f"sha256={digest}"}
-
-
-def _push(url: str, ref: str = "refs/heads/main") -> dict[str, Any]:
-    return {"ref": ref, "repository": {"clone_url": url, "html_url": url.removesuffix(".git")}}
-
-
 def _setup(kube: Cluster, repo: Repo) -> None:
     repo.commit("one")
     kube.put_secret("age", {"key.agekey": repo.key.identity})
@@ -79,14 +49,6 @@ def _setup(kube: Cluster, repo: Repo) -> None:
     )
 
 
-def _webhook_args(tmp_path: Path) -> tuple[int, list[str]]:
-    token_file = tmp_path / f"token-{uuid.uuid4().hex[:6]}"
-    token_file.write_text(TOKEN + "\n")  # a trailing newline, as `kubectl create secret` leaves
-    port = procs.free_port()
-    args = ["--webhook-address", f"127.0.0.1:{port}", "--webhook-token-file", str(token_file)]
-    return port, args
-
-
 @pytest.fixture
 def repo(git_server: GitServer, sops_bin: Path, age_keygen_bin: Path, tmp_path: Path) -> Repo:
     return Repo(git_server, sops_bin, age_keygen_bin, tmp_path)
@@ -96,24 +58,24 @@ def test_a_signed_push_syncs_now_and_a_forged_one_changes_nothing(
     kube: Cluster, repo: Repo, tmp_path: Path, start_operator: Callable[..., Operator]
 ) -> None:
     _setup(kube, repo)
-    port, args = _webhook_args(tmp_path)
+    port, args = operator_args(tmp_path)
     start_operator(*args)
     eventually(lambda: kube.data("db-secret") == {"password": b"one"}, what="first sync")
 
     repo.commit("two")
-    assert _deliver(port, _push(repo.url), _github(_push(repo.url), "wrong"))[0] == 401
-    assert _deliver(port, _push(repo.url), {})[0] == 401
+    assert deliver(port, push(repo.url), github(push(repo.url), "wrong"))[0] == 401
+    assert deliver(port, push(repo.url), {})[0] == 401
     gitlab = {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": "wrong"}
-    assert _deliver(port, _push(repo.url), gitlab)[0] == 401
-    other = _push(repo.url.replace("/hook-", "/other-"))
-    assert _deliver(port, other, _github(other)) == (202, {"externalSecrets": 0})
-    branch = _push(repo.url, ref="refs/heads/dev")
-    assert _deliver(port, branch, _github(branch)) == (202, {"externalSecrets": 0})
+    assert deliver(port, push(repo.url), gitlab)[0] == 401
+    other = push(repo.url.replace("/hook-", "/other-"))
+    assert deliver(port, other, github(other)) == (202, {"externalSecrets": 0})
+    branch = push(repo.url, ref="refs/heads/dev")
+    assert deliver(port, branch, github(branch)) == (202, {"externalSecrets": 0})
     time.sleep(2)  # a refresh the forged and unrelated pushes wrongly caused would be done
     assert kube.data("db-secret") == {"password": b"one"}
 
     pushed = time.monotonic()
-    assert _deliver(port, _push(repo.url), _github(_push(repo.url))) == (
+    assert deliver(port, push(repo.url), github(push(repo.url))) == (
         202,
         {"externalSecrets": 1},
     )
@@ -126,10 +88,10 @@ def test_a_signed_push_syncs_now_and_a_forged_one_changes_nothing(
 
     repo.commit("three")
     gitlab = {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": TOKEN}
-    assert _deliver(port, _push(repo.url), gitlab) == (202, {"externalSecrets": 1})
+    assert deliver(port, push(repo.url), gitlab) == (202, {"externalSecrets": 1})
     eventually(lambda: kube.data("db-secret") == {"password": b"three"}, what="a GitLab push")
-    ping = {**_github({"zen": "hi"}), "X-GitHub-Event": "ping"}
-    assert _deliver(port, {"zen": "hi"}, ping) == (200, {"pong": True})
+    ping = {**github({"zen": "hi"}), "X-GitHub-Event": "ping"}
+    assert deliver(port, {"zen": "hi"}, ping) == (200, {"pong": True})
 
 
 def test_an_operator_without_its_token_file_refuses_to_start(
@@ -156,7 +118,7 @@ def test_a_standby_forwards_the_push_to_the_leader(
     _setup(kube, repo)
 
     def replica(name: str) -> tuple[Operator, int, str]:
-        port, args = _webhook_args(tmp_path)
+        port, args = operator_args(tmp_path)
         identity = f"{name}-{uuid.uuid4().hex[:6]}"
         operator = harness.start(
             operator_kubeconfig,
@@ -178,14 +140,14 @@ def test_a_standby_forwards_the_push_to_the_leader(
         try:
             eventually(lambda: kube.data("db-secret") == {"password": b"one"}, what="first sync")
             repo.commit("two")
-            reply = _deliver(standby_port, _push(repo.url), _github(_push(repo.url)))
+            reply = deliver(standby_port, push(repo.url), github(push(repo.url)))
             assert reply == (202, {"externalSecrets": 1}), "the leader answered via the standby"
             eventually(
                 lambda: kube.data("db-secret") == {"password": b"two"},
                 timeout=WEBHOOK_TARGET_SECONDS,
                 what="the leader to sync the push the standby took",
             )
-            forged = _deliver(standby_port, _push(repo.url), _github(_push(repo.url), "wrong"))
+            forged = deliver(standby_port, push(repo.url), github(push(repo.url), "wrong"))
             assert forged[0] == 401, "the standby checks the signature before forwarding"
         finally:
             standby.stop()
