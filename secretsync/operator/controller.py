@@ -130,6 +130,8 @@ class Controller:
         if event_type == "DELETED" or not selected(labels, self._terms):
             self.state.drop_es(key)
             self.queue.forget(key)
+            with self._moved_lock:
+                self._moved.discard(key)
             self.metrics.forget(*key)
             return
         body = dict(raw)

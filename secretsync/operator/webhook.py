@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from secretsync.errors import ConfigError
+from secretsync.errors import ConfigError, SecretSyncError
 from secretsync.gitsource import push
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,10 @@ class Receiver:
     def _to_leader(self, headers: Mapping[str, str], body: bytes) -> Reply:
         if any(k.lower() == FORWARDED.lower() for k in headers):
             return 503, {"error": "this replica does not lead; retry the delivery"}
-        url = self._leader_url()
+        try:
+            url = self._leader_url()
+        except SecretSyncError as exc:  # the Lease could not be read: the Git host should retry
+            return 503, {"error": f"the leader is unknown for now ({type(exc).__name__}); retry"}
         if not url:
             return 503, {"error": "no replica leads yet; retry the delivery"}
         return _forward(url, headers, body)

@@ -18,8 +18,13 @@ RAW = json.dumps(BODY).encode()
 
 def test_the_leader_acts_on_a_genuine_push_only() -> None:
     seen: list[Push] = []
+
+    def on_push(pushed: Push) -> int:
+        seen.append(pushed)
+        return 3
+
     receiver = Receiver(b"s3cret", lambda: None)
-    receiver.lead(lambda pushed: seen.append(pushed) or 3)
+    receiver.lead(on_push)
 
     assert receiver.handle(github(BODY, "s3cret"), RAW) == (202, {"externalSecrets": 3})
     assert seen[0].repositories == {"git.example.com/team/secrets"}
