@@ -38,7 +38,7 @@ RULE_FLAGS = (
 def _keygen(args: argparse.Namespace) -> int:
     from secretsync.sops import keys  # noqa: PLC0415 - imports pyrage
 
-    identity, recipient = keys.generate()
+    identity, recipient = keys.generate(post_quantum=args.pq)
     created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     text = f"# created: {created}\n# public key: {recipient}\n{identity}\n".encode()
     if args.output:
@@ -190,6 +190,11 @@ def _add_rule_flags(parser: argparse.ArgumentParser) -> None:
 def register_keygen(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser("keygen", help="create a new age identity")
     parser.add_argument("-o", "--output", help="write the identity to this file (mode 0600)")
+    parser.add_argument(
+        "--pq",
+        action="store_true",
+        help="a post-quantum hybrid (ML-KEM-768 + X25519) identity, as `age-keygen -pq` makes",
+    )
     parser.set_defaults(handler=common.guarded(_keygen))
 
 

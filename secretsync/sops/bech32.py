@@ -1,4 +1,5 @@
-"""Bech32 (BIP 173) decoding, for the raw key inside an `age1...` recipient string."""
+"""Bech32 (BIP 173), for the raw keys inside age recipients and identities; age allows strings
+longer than BIP 173's 90 characters (a post-quantum recipient is about 1,950)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,29 @@ def decode(text: str) -> tuple[str, bytes]:
     if _polymod(_hrp_expand(hrp) + data) != 1:
         raise ConfigError("has a bad bech32 checksum", field="recipient")
     return hrp, _convert_bits(data[:-6])
+
+
+def encode(hrp: str, data: bytes) -> str:
+    """Lower case, as age writes recipients; identities are upper-cased by the caller."""
+    hrp = hrp.lower()
+    values = _to_five_bits(data)
+    polymod = _polymod([*_hrp_expand(hrp), *values, 0, 0, 0, 0, 0, 0]) ^ 1
+    checksum = [(polymod >> 5 * (5 - i)) & 31 for i in range(6)]
+    return hrp + "1" + "".join(_CHARSET[v] for v in values + checksum)
+
+
+def _to_five_bits(data: bytes) -> list[int]:
+    acc = bits = 0
+    out: list[int] = []
+    for byte in data:
+        acc = (acc << 8) | byte
+        bits += 8
+        while bits >= 5:
+            bits -= 5
+            out.append((acc >> bits) & 31)
+    if bits:
+        out.append((acc << (5 - bits)) & 31)
+    return out
 
 
 def _convert_bits(data: list[int]) -> bytes:

@@ -100,7 +100,7 @@ def data_key(metadata: Metadata, identities: keys.Identities) -> bytes:
 
 
 def _open_group(group: KeyGroup, identities: keys.Identities) -> bytes | None:
-    if not identities.keys:
+    if not identities.keys and not identities.pq:
         return None
     for entry in group.age:
         try:

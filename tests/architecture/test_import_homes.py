@@ -18,7 +18,13 @@ HOMES: dict[str, tuple[str, ...]] = {
     "boto3": ("providers/aws_",),
     "botocore": ("providers/aws_",),
     "pyrage": ("sops/keys.py",),
-    "cryptography": ("sops/cipher.py", "sops/keys.py", "template/crypto_funcs.py"),
+    # The SOPS engine's primitives: values (cipher), age X25519 (keys), age ML-KEM (agepq).
+    "cryptography": (
+        "sops/cipher.py",
+        "sops/keys.py",
+        "sops/agepq.py",
+        "template/crypto_funcs.py",
+    ),
     "ruamel": ("sops/yamlfmt.py", "sops/yamlplain.py"),
 }
 

@@ -22,8 +22,9 @@ class AgeKey:
         return keys.parse_identities(self.path.read_text())
 
 
-def make_age_key(age_keygen_bin: Path, path: Path) -> AgeKey:
-    subprocess.run([str(age_keygen_bin), "-o", str(path)], check=True, capture_output=True)
+def make_age_key(age_keygen_bin: Path, path: Path, *, pq: bool = False) -> AgeKey:
+    argv = [str(age_keygen_bin), *(["-pq"] if pq else []), "-o", str(path)]
+    subprocess.run(argv, check=True, capture_output=True)
     recipient = next(
         line.split(": ", 1)[1]
         for line in path.read_text().splitlines()
@@ -35,6 +36,12 @@ def make_age_key(age_keygen_bin: Path, path: Path) -> AgeKey:
 @pytest.fixture
 def age_key(age_keygen_bin: Path, tmp_path: Path) -> AgeKey:
     return make_age_key(age_keygen_bin, tmp_path / "key.txt")
+
+
+@pytest.fixture
+def pq_key(age_keygen_bin: Path, tmp_path: Path) -> AgeKey:
+    """A post-quantum hybrid key from the real `age-keygen -pq` (age 1.3)."""
+    return make_age_key(age_keygen_bin, tmp_path / "pq.txt", pq=True)
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
