@@ -67,19 +67,13 @@ def _encrypt(args: argparse.Namespace) -> int:
 
     fmt = common.formats(args, args.file)
     rule = common.creation_rule(args, args.file)
-    groups = (
-        (tuple(r.strip() for r in args.age.split(",") if r.strip()),)
-        if args.age
-        else rule.groups
-        if rule
-        else ()
-    )
+    groups = common.flag_group(args.age, args.kms) or (rule.groups if rule else ())
     threshold = args.shamir_secret_sharing_threshold or (rule.shamir_threshold if rule else 0)
     rules = _rules(args, rule.rules if rule else Rules())
     out = engine.encrypt(
         read_input(args.file),
         fmt.input,
-        engine.Recipients(groups, threshold),
+        common.recipients(groups, threshold),
         rules,
         output=fmt.output,
         indent=args.indent,
@@ -204,6 +198,7 @@ def register_encrypt(subparsers: Subparsers) -> None:
     parser.add_argument("-i", "--in-place", action="store_true")
     parser.add_argument("--output", help="write here instead of stdout")
     parser.add_argument("--age", help="comma-separated age recipients (overrides .sops.yaml)")
+    parser.add_argument("--kms", help="comma-separated AWS KMS key ARNs, each optionally +ROLE_ARN")
     parser.add_argument("--filename-override", help="path used for format and .sops.yaml rules")
     parser.add_argument("--indent", type=int)
     common.add_format_flags(parser)

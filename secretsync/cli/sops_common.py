@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,8 +24,10 @@ from secretsync.errors import (
 
 if TYPE_CHECKING:
     from secretsync.sops.config import Config, CreationRule
+    from secretsync.sops.engine import Recipients
     from secretsync.sops.formats import Store
     from secretsync.sops.keys import Identities
+    from secretsync.sops.masterkeys import KeyService
 
 EXIT_ERROR = 1
 EXIT_MAC_MISMATCH = 51
@@ -80,8 +82,28 @@ def formats(args: argparse.Namespace, path: str | None) -> Formats:
 
 def identities() -> Identities:
     from secretsync.cli import identities as finder  # noqa: PLC0415 - imports pyrage
+    from secretsync.sops.keys import Identities  # noqa: PLC0415 - lazy
 
-    return finder.find(os.environ)
+    return finder.find(os.environ) + Identities(services=services())
+
+
+def services() -> tuple[KeyService, ...]:
+    """Master keys held by services: AWS KMS (boto3 is imported only when one is used)."""
+    from secretsync.providers.aws_kms import KmsService  # noqa: PLC0415 - lazy
+
+    return (KmsService(),)
+
+
+def recipients(groups: Sequence[Sequence[str]], threshold: int) -> Recipients:
+    from secretsync.sops.engine import Recipients  # noqa: PLC0415 - lazy
+
+    return Recipients(tuple(tuple(g) for g in groups), threshold, services())
+
+
+def flag_group(*flags: str | None) -> tuple[tuple[str, ...], ...]:
+    """One key group from comma-separated flag values (`--age`, `--kms`), as sops builds it."""
+    group = tuple(r.strip() for flag in flags for r in (flag or "").split(",") if r.strip())
+    return (group,) if group else ()
 
 
 def load_config(args: argparse.Namespace, target: str | None) -> tuple[Config, Path] | None:

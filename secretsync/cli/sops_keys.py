@@ -17,14 +17,27 @@ if TYPE_CHECKING:
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
-def _age_groups(metadata: Metadata) -> list[list[str]]:
-    if any(group.others for group in metadata.key_groups):
-        types = sorted({k.type for g in metadata.key_groups for k in g.others})
-        raise ConfigError(
-            f"also has {', '.join(types)} keys, which secretsync cannot re-wrap; use sops",
-            field="sops",
-        )
-    return [[k.recipient for k in group.age] for group in metadata.key_groups]
+def _recipient_groups(metadata: Metadata, *, strict: bool = True) -> list[list[str]]:
+    """Each group's keys as recipients: age keys, and KMS keys as `ARN[+ROLE]`. Other kinds
+    are refused when `strict` (rotate keeps every key), else named (updatekeys replaces them
+    with .sops.yaml's keys, as sops does)."""
+    from secretsync.sops.masterkeys import kms_recipient  # noqa: PLC0415 - lazy
+
+    groups = []
+    for group in metadata.key_groups:
+        found = [k.recipient for k in group.age]
+        for other in group.others:
+            recipient = kms_recipient(dict(other.fields)) if other.type == "kms" else None
+            if recipient is None and not strict:
+                recipient = f"({other.type} key)"
+            if recipient is None:
+                raise ConfigError(
+                    f"also has a {other.type} key that secretsync cannot re-wrap; use sops",
+                    field="sops",
+                )
+            found.append(recipient)
+        groups.append(found)
+    return groups
 
 
 def _split(text: str | None) -> list[str]:
@@ -37,11 +50,12 @@ def _rotate(args: argparse.Namespace) -> int:
 
     fmt = common.formats(args, args.file)
     opened = engine.open_file(read_input(args.file), fmt.input, common.identities())
-    groups = _age_groups(opened.metadata)
-    groups[0] += [r for r in _split(args.add_age) if r not in groups[0]]
-    removed = set(_split(args.rm_age))
+    groups = _recipient_groups(opened.metadata)
+    added = _split(args.add_age) + _split(args.add_kms)
+    groups[0] += [r for r in added if r not in groups[0]]
+    removed = set(_split(args.rm_age) + _split(args.rm_kms))
     groups = [[r for r in group if r not in removed] for group in groups]
-    recipients = engine.Recipients(tuple(map(tuple, groups)), opened.metadata.shamir_threshold)
+    recipients = common.recipients(groups, opened.metadata.shamir_threshold)
     key = random_data_key()
     metadata = engine.wrap_key(key, recipients, keep=opened.metadata)
     out = engine.encrypt_opened(opened.branches, metadata, ValueCipher(key), fmt.output)
@@ -78,11 +92,9 @@ def _update_one(args: argparse.Namespace, name: str) -> None:
     loaded = engine.load(read_input(name), store, name)
     rule = common.creation_rule(args, name)
     if rule is None or not rule.groups:
-        raise ConfigError("no .sops.yaml creation rule with age keys matches this file", field=name)
-    old = [[k.recipient for k in group.age] for group in loaded.metadata.key_groups]
-    if [list(g) for g in rule.groups] == old and not any(
-        g.others for g in loaded.metadata.key_groups
-    ):
+        raise ConfigError("no .sops.yaml creation rule with keys matches this file", field=name)
+    old = _recipient_groups(loaded.metadata, strict=False)
+    if [list(g) for g in rule.groups] == old:
         sys.stderr.write(f"{name}: already up to date\n")
         return
     sys.stderr.write(f"The following changes will be made to the file's groups ({name}):\n")
@@ -91,7 +103,7 @@ def _update_one(args: argparse.Namespace, name: str) -> None:
         sys.stderr.write(f"{name}: changes not applied\n")
         return
     key = engine.data_key(loaded.metadata, common.identities())
-    recipients = engine.Recipients(rule.groups, rule.shamir_threshold)
+    recipients = common.recipients(rule.groups, rule.shamir_threshold)
     metadata = engine.wrap_key(key, recipients, keep=loaded.metadata)
     # Values, MAC, lastmodified and version stay exactly as they were.
     atomic_write(
@@ -112,6 +124,8 @@ def register_rotate(subparsers: Subparsers) -> None:
     parser.add_argument("-i", "--in-place", action="store_true")
     parser.add_argument("--add-age", help="comma-separated recipients to add")
     parser.add_argument("--rm-age", help="comma-separated recipients to remove")
+    parser.add_argument("--add-kms", help="comma-separated KMS key ARNs (+ROLE_ARN) to add")
+    parser.add_argument("--rm-kms", help="comma-separated KMS key ARNs (+ROLE_ARN) to remove")
     common.add_format_flags(parser)
     parser.set_defaults(handler=common.guarded(_rotate))
 

@@ -14,7 +14,7 @@ from secretsync.errors import ConfigError
 from secretsync.sops.metadata import to_plain
 from secretsync.sops.rules import RULE_FIELDS, Rules
 
-UNSUPPORTED_KEYS = ("pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hckms")
+UNSUPPORTED_KEYS = ("pgp", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hckms")
 
 
 @dataclass(frozen=True)
@@ -42,24 +42,46 @@ def _recipients(value: Any, where: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i.strip() for i in items if i.strip()))
 
 
+def _kms(value: Any, where: str) -> tuple[str, ...]:
+    """A rule's `kms`: `ARN[+ROLE]` strings; in key_groups, entries with arn and role."""
+    if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
+        return _recipients(value, where)
+    found = []
+    for i, entry in enumerate(value):
+        if entry.get("context"):
+            raise ConfigError(
+                "KMS encryption contexts are not supported; remove context or use sops",
+                field=f"{where}[{i}].context",
+            )
+        if not entry.get("arn"):
+            raise ConfigError("needs an arn", field=f"{where}[{i}]")
+        role = str(entry.get("role") or "")
+        found.append(f"{entry['arn']}+{role}" if role else str(entry["arn"]))
+    return tuple(dict.fromkeys(found))
+
+
+def _keys(raw: dict[str, Any], where: str) -> tuple[str, ...]:
+    return _recipients(raw.get("age"), f"{where}.age") + _kms(raw.get("kms"), f"{where}.kms")
+
+
 def _groups(raw: dict[str, Any], where: str) -> tuple[tuple[str, ...], ...]:
     listed = raw.get("key_groups")
     if listed is None:
-        age = _recipients(raw.get("age"), f"{where}.age")
-        return (age,) if age else ()
+        group = _keys(raw, where)
+        return (group,) if group else ()
     if not isinstance(listed, list):
         raise ConfigError("must be a list", field=f"{where}.key_groups")
     groups = []
-    for i, group in enumerate(listed):
-        if not isinstance(group, dict):
+    for i, raw_group in enumerate(listed):
+        if not isinstance(raw_group, dict):
             raise ConfigError("must be a mapping", field=f"{where}.key_groups[{i}]")
-        age = _recipients(group.get("age"), f"{where}.key_groups[{i}].age")
-        if not age:
+        group = _keys(raw_group, f"{where}.key_groups[{i}]")
+        if not group:
             raise ConfigError(
-                "has no age recipients; only age keys are supported",
+                "has no age or kms keys; only those are supported",
                 field=f"{where}.key_groups[{i}]",
             )
-        groups.append(age)
+        groups.append(group)
     return tuple(groups)
 
 
@@ -68,7 +90,9 @@ def _rule(raw: Any, where: str) -> CreationRule:
         raise ConfigError("must be a mapping", field=where)
     groups = _groups(raw, where)
     if not groups and any(raw.get(k) for k in UNSUPPORTED_KEYS):
-        raise ConfigError("names only non-age keys; secretsync encrypts to age", field=where)
+        raise ConfigError(
+            "names only keys secretsync cannot encrypt to; use age or kms keys", field=where
+        )
     settings = {name: str(raw[name]) for name in RULE_FIELDS if raw.get(name)}
     try:
         threshold = int(raw.get("shamir_threshold") or 0)

@@ -13,7 +13,8 @@ from secretsync.errors import AlreadyEncrypted, ConfigError, DecryptionError, Ma
 from secretsync.sops import keys, shamir
 from secretsync.sops.cipher import ValueCipher, random_data_key
 from secretsync.sops.formats import Store, embed_metadata, extract_metadata, has_metadata_key
-from secretsync.sops.metadata import AgeKey, KeyGroup, Metadata, from_plain, to_branch
+from secretsync.sops.masterkeys import KeyService
+from secretsync.sops.metadata import AgeKey, KeyGroup, Metadata, OtherKey, from_plain, to_branch
 from secretsync.sops.rules import Rules
 from secretsync.sops.tree import Branch, Value
 from secretsync.sops.values import utc_now_seconds
@@ -79,7 +80,10 @@ def load(data: bytes, store: Store, source: str = "input") -> Loaded:
 
 def data_key(metadata: Metadata, identities: keys.Identities) -> bytes:
     """Recover the data key from whichever key groups our identities open (Shamir if needed)."""
-    parts = [part for group in metadata.key_groups if (part := _open_group(group, identities))]
+    failures: list[str] = []
+    parts = [
+        part for group in metadata.key_groups if (part := _open_group(group, identities, failures))
+    ]
     if len(metadata.key_groups) == 1:
         if parts:
             return _checked_key(parts[0])
@@ -96,17 +100,31 @@ def data_key(metadata: Metadata, identities: keys.Identities) -> bytes:
             if identities.skipped
             else ""
         )
+        + "".join(f"; {failure}" for failure in failures)
     )
 
 
-def _open_group(group: KeyGroup, identities: keys.Identities) -> bytes | None:
-    if not identities.keys and not identities.pq:
-        return None
-    for entry in group.age:
-        try:
-            return keys.unwrap(entry.enc, identities)
-        except DecryptionError:
+def _open_group(
+    group: KeyGroup, identities: keys.Identities, failures: list[str] | None = None
+) -> bytes | None:
+    """The group's data key (or Shamir part) from the first key we can open: age keys first,
+    then keys held by a service, as sops tries a group's keys in turn."""
+    if identities.keys or identities.pq:
+        for entry in group.age:
+            try:
+                return keys.unwrap(entry.enc, identities)
+            except DecryptionError:
+                continue
+    services = {service.key_type: service for service in identities.services}
+    for other in group.others:
+        service = services.get(other.type)
+        if service is None:
             continue
+        try:
+            return bytes(service.unwrap(dict(other.fields)))
+        except DecryptionError as exc:
+            if failures is not None:
+                failures.append(str(exc))
     return None
 
 
@@ -157,10 +175,12 @@ def decrypt(
 
 @dataclass(frozen=True)
 class Recipients:
-    """Where a new data key goes: one tuple of age recipients per key group."""
+    """Where a new data key goes: one tuple of recipients per key group. A recipient is an age
+    key (`age1…`, `age1pq1…`, `ssh-…`) or a key one of `services` holds (a KMS key ARN)."""
 
     groups: tuple[tuple[str, ...], ...]
     shamir_threshold: int = 0
+    services: tuple[KeyService, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.groups or not all(self.groups):
@@ -178,12 +198,28 @@ def wrap_key(key: bytes, recipients: Recipients, keep: Metadata | None = None) -
         payloads = shamir.split(key, len(groups), threshold)
     else:
         threshold, payloads = 0, [key]
+    created_at = utc_now_seconds()
     key_groups = tuple(
-        KeyGroup(tuple(AgeKey(r, keys.wrap(p, keys.check_recipient(r))) for r in dict.fromkeys(g)))
-        for g, p in zip(groups, payloads, strict=True)
+        _wrap_group(payload, group, recipients.services, created_at)
+        for group, payload in zip(groups, payloads, strict=True)
     )
     base = keep or Metadata((), "", "", WRITER_VERSION)
     return replace(base, key_groups=key_groups, shamir_threshold=threshold)
+
+
+def _wrap_group(
+    payload: bytes, group: tuple[str, ...], services: tuple[KeyService, ...], created_at: str
+) -> KeyGroup:
+    ages: list[AgeKey] = []
+    others: list[OtherKey] = []
+    for recipient in dict.fromkeys(group):
+        service = next((s for s in services if s.accepts(recipient)), None)
+        if service is None:
+            ages.append(AgeKey(recipient, keys.wrap(payload, keys.check_recipient(recipient))))
+        else:
+            entry = service.wrap(recipient, payload, created_at)
+            others.append(OtherKey(service.key_type, tuple(entry.items())))
+    return KeyGroup(tuple(ages), tuple(others))
 
 
 def encrypt_opened(

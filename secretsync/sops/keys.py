@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from secretsync.errors import ConfigError, DecryptionError
 from secretsync.sops import agepq, bech32
+from secretsync.sops.masterkeys import KeyService
 
 ARMOR_BEGIN = "-----BEGIN AGE ENCRYPTED FILE-----"
 ARMOR_END = "-----END AGE ENCRYPTED FILE-----"
@@ -34,14 +35,21 @@ MAX_ENC_SIZE = 64 * 1024
 
 @dataclass(frozen=True)
 class Identities:
-    """Keys that can open age stanzas; `skipped` lists kinds we could not load, for messages."""
+    """What this process can open data keys with: age identities (`keys`, `pq`), and services
+    holding master keys (`services`, AWS KMS); `skipped` lists kinds we could not load."""
 
     keys: tuple[Any, ...] = ()
     skipped: tuple[str, ...] = ()
     pq: tuple[agepq.Identity, ...] = ()
+    services: tuple[KeyService, ...] = ()
 
     def __add__(self, other: Identities) -> Identities:
-        return Identities(self.keys + other.keys, self.skipped + other.skipped, self.pq + other.pq)
+        return Identities(
+            self.keys + other.keys,
+            self.skipped + other.skipped,
+            self.pq + other.pq,
+            self.services + other.services,
+        )
 
 
 def parse_identities(text: str, source: str = "identities") -> Identities:
