@@ -67,7 +67,8 @@ def _encrypt(args: argparse.Namespace) -> int:
 
     fmt = common.formats(args, args.file)
     rule = common.creation_rule(args, args.file)
-    groups = common.flag_group(args.age, args.kms) or (rule.groups if rule else ())
+    flags = common.flag_group(args.age, args.kms, args.hc_vault_transit)
+    groups = flags or (rule.groups if rule else ())
     threshold = args.shamir_secret_sharing_threshold or (rule.shamir_threshold if rule else 0)
     rules = _rules(args, rule.rules if rule else Rules())
     out = engine.encrypt(
@@ -199,6 +200,10 @@ def register_encrypt(subparsers: Subparsers) -> None:
     parser.add_argument("--output", help="write here instead of stdout")
     parser.add_argument("--age", help="comma-separated age recipients (overrides .sops.yaml)")
     parser.add_argument("--kms", help="comma-separated AWS KMS key ARNs, each optionally +ROLE_ARN")
+    parser.add_argument(
+        "--hc-vault-transit",
+        help="comma-separated Vault transit key URIs (https://vault:8200/v1/transit/keys/NAME)",
+    )
     parser.add_argument("--filename-override", help="path used for format and .sops.yaml rules")
     parser.add_argument("--indent", type=int)
     common.add_format_flags(parser)

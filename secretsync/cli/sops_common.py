@@ -88,10 +88,12 @@ def identities() -> Identities:
 
 
 def services() -> tuple[KeyService, ...]:
-    """Master keys held by services: AWS KMS (boto3 is imported only when one is used)."""
+    """Master keys held by services: AWS KMS and Vault/OpenBao transit (their client libraries
+    are imported only when such a key is used)."""
     from secretsync.providers.aws_kms import KmsService  # noqa: PLC0415 - lazy
+    from secretsync.providers.vault_transit import TransitService  # noqa: PLC0415 - lazy
 
-    return (KmsService(),)
+    return (KmsService(), TransitService(os.environ))
 
 
 def recipients(groups: Sequence[Sequence[str]], threshold: int) -> Recipients:
@@ -101,7 +103,8 @@ def recipients(groups: Sequence[Sequence[str]], threshold: int) -> Recipients:
 
 
 def flag_group(*flags: str | None) -> tuple[tuple[str, ...], ...]:
-    """One key group from comma-separated flag values (`--age`, `--kms`), as sops builds it."""
+    """One key group from comma-separated flag values (`--age`, `--kms`, `--hc-vault-transit`),
+    as sops builds it."""
     group = tuple(r.strip() for flag in flags for r in (flag or "").split(",") if r.strip())
     return (group,) if group else ()
 

@@ -94,7 +94,8 @@ def _new_file(args: argparse.Namespace, store: Store) -> Opened:
     from secretsync.sops.tree import Branch  # noqa: PLC0415 - lazy
 
     rule = common.creation_rule(args, args.file)
-    groups = common.flag_group(args.age, args.kms) or (rule.groups if rule else ())
+    flags = common.flag_group(args.age, args.kms, args.hc_vault_transit)
+    groups = flags or (rule.groups if rule else ())
     recipients = common.recipients(groups, rule.shamir_threshold if rule else 0)
     key = random_data_key()
     rules = rule.rules if rule else Rules()
@@ -130,5 +131,9 @@ def register_edit(subparsers: Subparsers) -> None:
     parser.add_argument("--ignore-mac", action="store_true", help="skip the MAC check (unsafe)")
     parser.add_argument("--age", help="recipients for a new file (overrides .sops.yaml)")
     parser.add_argument("--kms", help="AWS KMS key ARNs for a new file (overrides .sops.yaml)")
+    parser.add_argument(
+        "--hc-vault-transit",
+        help="comma-separated Vault transit key URIs (https://vault:8200/v1/transit/keys/NAME)",
+    )
     common.add_format_flags(parser, output=False)
     parser.set_defaults(handler=common.guarded(_edit))

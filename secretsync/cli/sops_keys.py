@@ -18,16 +18,17 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def _recipient_groups(metadata: Metadata, *, strict: bool = True) -> list[list[str]]:
-    """Each group's keys as recipients: age keys, and KMS keys as `ARN[+ROLE]`. Other kinds
+    """Each group's keys as recipients: age keys, KMS keys as `ARN[+ROLE]`, Vault transit keys
+    as their URI. Other kinds
     are refused when `strict` (rotate keeps every key), else named (updatekeys replaces them
     with .sops.yaml's keys, as sops does)."""
-    from secretsync.sops.masterkeys import kms_recipient  # noqa: PLC0415 - lazy
+    from secretsync.sops.masterkeys import recipient_of  # noqa: PLC0415 - lazy
 
     groups = []
     for group in metadata.key_groups:
         found = [k.recipient for k in group.age]
         for other in group.others:
-            recipient = kms_recipient(dict(other.fields)) if other.type == "kms" else None
+            recipient = recipient_of(other.type, dict(other.fields))
             if recipient is None and not strict:
                 recipient = f"({other.type} key)"
             if recipient is None:
@@ -51,9 +52,9 @@ def _rotate(args: argparse.Namespace) -> int:
     fmt = common.formats(args, args.file)
     opened = engine.open_file(read_input(args.file), fmt.input, common.identities())
     groups = _recipient_groups(opened.metadata)
-    added = _split(args.add_age) + _split(args.add_kms)
+    added = _split(args.add_age) + _split(args.add_kms) + _split(args.add_hc_vault_transit)
     groups[0] += [r for r in added if r not in groups[0]]
-    removed = set(_split(args.rm_age) + _split(args.rm_kms))
+    removed = set(_split(args.rm_age) + _split(args.rm_kms) + _split(args.rm_hc_vault_transit))
     groups = [[r for r in group if r not in removed] for group in groups]
     recipients = common.recipients(groups, opened.metadata.shamir_threshold)
     key = random_data_key()
@@ -126,6 +127,8 @@ def register_rotate(subparsers: Subparsers) -> None:
     parser.add_argument("--rm-age", help="comma-separated recipients to remove")
     parser.add_argument("--add-kms", help="comma-separated KMS key ARNs (+ROLE_ARN) to add")
     parser.add_argument("--rm-kms", help="comma-separated KMS key ARNs (+ROLE_ARN) to remove")
+    parser.add_argument("--add-hc-vault-transit", help="comma-separated Vault transit key URIs")
+    parser.add_argument("--rm-hc-vault-transit", help="comma-separated Vault transit key URIs")
     common.add_format_flags(parser)
     parser.set_defaults(handler=common.guarded(_rotate))
 

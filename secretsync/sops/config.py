@@ -14,7 +14,7 @@ from secretsync.errors import ConfigError
 from secretsync.sops.metadata import to_plain
 from secretsync.sops.rules import RULE_FIELDS, Rules
 
-UNSUPPORTED_KEYS = ("pgp", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hckms")
+UNSUPPORTED_KEYS = ("pgp", "gcp_kms", "azure_keyvault", "hckms")
 
 
 @dataclass(frozen=True)
@@ -60,14 +60,20 @@ def _kms(value: Any, where: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def _keys(raw: dict[str, Any], where: str) -> tuple[str, ...]:
-    return _recipients(raw.get("age"), f"{where}.age") + _kms(raw.get("kms"), f"{where}.kms")
+def _keys(raw: dict[str, Any], where: str, vault_field: str) -> tuple[str, ...]:
+    """age, kms and Vault transit keys, in one group (a rule names Vault keys in
+    `hc_vault_transit_uri`, a key group in `hc_vault`)."""
+    return (
+        _recipients(raw.get("age"), f"{where}.age")
+        + _kms(raw.get("kms"), f"{where}.kms")
+        + _recipients(raw.get(vault_field), f"{where}.{vault_field}")
+    )
 
 
 def _groups(raw: dict[str, Any], where: str) -> tuple[tuple[str, ...], ...]:
     listed = raw.get("key_groups")
     if listed is None:
-        group = _keys(raw, where)
+        group = _keys(raw, where, "hc_vault_transit_uri")
         return (group,) if group else ()
     if not isinstance(listed, list):
         raise ConfigError("must be a list", field=f"{where}.key_groups")
@@ -75,10 +81,10 @@ def _groups(raw: dict[str, Any], where: str) -> tuple[tuple[str, ...], ...]:
     for i, raw_group in enumerate(listed):
         if not isinstance(raw_group, dict):
             raise ConfigError("must be a mapping", field=f"{where}.key_groups[{i}]")
-        group = _keys(raw_group, f"{where}.key_groups[{i}]")
+        group = _keys(raw_group, f"{where}.key_groups[{i}]", "hc_vault")
         if not group:
             raise ConfigError(
-                "has no age or kms keys; only those are supported",
+                "has no age, kms or hc_vault keys; only those are supported",
                 field=f"{where}.key_groups[{i}]",
             )
         groups.append(group)
@@ -91,7 +97,8 @@ def _rule(raw: Any, where: str) -> CreationRule:
     groups = _groups(raw, where)
     if not groups and any(raw.get(k) for k in UNSUPPORTED_KEYS):
         raise ConfigError(
-            "names only keys secretsync cannot encrypt to; use age or kms keys", field=where
+            "names only keys secretsync cannot encrypt to; use age, kms or hc_vault keys",
+            field=where,
         )
     settings = {name: str(raw[name]) for name in RULE_FIELDS if raw.get(name)}
     try:
