@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,3 +66,15 @@ def run_sops(
     if check and result.returncode != 0:
         raise AssertionError(f"sops {args} failed ({result.returncode}): {result.stderr!r}")
     return result
+
+
+def plain_file(folder: Path, data: bytes) -> Path:
+    path = folder / "secret.yaml"
+    path.write_bytes(data)
+    return path
+
+
+def layout(data: bytes) -> bytes:
+    """An encrypted file with everything random or timed masked, to compare layouts."""
+    data = re.sub(rb"ENC\[AES256_GCM,[^\]]*\]", b"ENC", data)
+    return re.sub(rb"(lastmodified|created_at|enc): [^\n]*", rb"\1", data)

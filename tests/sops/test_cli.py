@@ -46,11 +46,21 @@ def encrypted(tmp_path: Path, age_key: AgeKey) -> Path:
     return path
 
 
-def test_keygen_writes_a_private_identity_sops_can_use(sops_bin: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("flags", "identity", "pattern"),
+    [
+        ([], "AGE-SECRET-KEY-1", r"age1[0-9a-z]+"),
+        (["--pq"], "AGE-SECRET-KEY-PQ-1", r"age1pq1[0-9a-z]+"),
+    ],
+)
+def test_keygen_writes_a_private_identity_sops_can_use(
+    sops_bin: Path, tmp_path: Path, flags: list[str], identity: str, pattern: str
+) -> None:
     keyfile = tmp_path / "keys.txt"
-    assert cli(["keygen", "-o", str(keyfile)], tmp_path).returncode == 0
+    assert cli(["keygen", *flags, "-o", str(keyfile)], tmp_path).returncode == 0
     assert stat.S_IMODE(keyfile.stat().st_mode) == 0o600
-    recipient = re.search(r"age1[0-9a-z]+", keyfile.read_text())
+    assert identity in keyfile.read_text()
+    recipient = re.search(pattern, keyfile.read_text())
     assert recipient
     plain = tmp_path / "p.yaml"
     plain.write_bytes(PLAIN)
@@ -60,6 +70,7 @@ def test_keygen_writes_a_private_identity_sops_can_use(sops_bin: Path, tmp_path:
     (tmp_path / "e.yaml").write_bytes(enc)
     result = cli(["decrypt", str(tmp_path / "e.yaml")], tmp_path, SOPS_AGE_KEY_FILE=str(keyfile))
     assert result.stdout == PLAIN
+    assert sops_decrypt(sops_bin, tmp_path / "e.yaml", AgeKey(keyfile, recipient.group(0))) == PLAIN
 
 
 def test_encrypt_in_place_keeps_the_mode_and_sops_decrypts_it(

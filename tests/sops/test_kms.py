@@ -3,13 +3,12 @@ side writes open on the other, alone or beside age keys, from flags or .sops.yam
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import boto3
 import pytest
 
-from tests.sops.conftest import AgeKey, run_sops
+from tests.sops.conftest import AgeKey, layout, plain_file, run_sops
 from tests.sops.test_cli import PLAIN, cli
 from tests.testbed import stack
 
@@ -40,30 +39,19 @@ def kms_arn(aws: dict[str, str]) -> str:
     return str(client.create_key()["KeyMetadata"]["Arn"])
 
 
-def _plain(tmp_path: Path) -> Path:
-    path = tmp_path / "secret.yaml"
-    path.write_bytes(PLAIN)
-    return path
-
-
-def _mask(data: bytes) -> bytes:
-    data = re.sub(rb"ENC\[AES256_GCM,[^\]]*\]", b"ENC", data)
-    return re.sub(rb"(lastmodified|created_at|enc): [^\n]*", rb"\1", data)
-
-
 def test_we_decrypt_what_sops_encrypts_with_kms_and_write_its_layout(
     sops_bin: Path, kms_arn: str, aws: dict[str, str], tmp_path: Path
 ) -> None:
-    args = ["encrypt", "--kms", kms_arn, str(_plain(tmp_path))]
+    args = ["encrypt", "--kms", kms_arn, str(plain_file(tmp_path, PLAIN))]
     theirs = run_sops(sops_bin, args, tmp_path, **aws)
     (tmp_path / "theirs.yaml").write_bytes(theirs.stdout)
     ours = cli(["decrypt", str(tmp_path / "theirs.yaml")], tmp_path, **aws)
     assert ours.returncode == 0, ours.stderr
     assert ours.stdout == PLAIN
 
-    written = cli(["encrypt", "--kms", kms_arn, str(_plain(tmp_path))], tmp_path, **aws)
+    written = cli(["encrypt", "--kms", kms_arn, str(plain_file(tmp_path, PLAIN))], tmp_path, **aws)
     assert written.returncode == 0, written.stderr
-    assert _mask(written.stdout) == _mask(theirs.stdout)
+    assert layout(written.stdout) == layout(theirs.stdout)
     (tmp_path / "ours.yaml").write_bytes(written.stdout)
     back = run_sops(sops_bin, ["decrypt", str(tmp_path / "ours.yaml")], tmp_path, **aws)
     assert back.stdout == PLAIN
@@ -72,7 +60,14 @@ def test_we_decrypt_what_sops_encrypts_with_kms_and_write_its_layout(
 def test_a_group_of_kms_and_age_opens_with_either(
     sops_bin: Path, kms_arn: str, age_key: AgeKey, aws: dict[str, str], tmp_path: Path
 ) -> None:
-    args = ["encrypt", "--kms", kms_arn, "--age", age_key.recipient, str(_plain(tmp_path))]
+    args = [
+        "encrypt",
+        "--kms",
+        kms_arn,
+        "--age",
+        age_key.recipient,
+        str(plain_file(tmp_path, PLAIN)),
+    ]
     written = cli(args, tmp_path, **aws)
     assert written.returncode == 0, written.stderr
     path = tmp_path / "enc.yaml"
@@ -96,7 +91,7 @@ def test_sops_yaml_key_groups_with_kms_and_a_shamir_threshold(
         f"      - kms:\n          - arn: {kms_arn}\n"
         f"      - age:\n          - {age_key.recipient}\n"
     )
-    written = cli(["encrypt", "-i", str(_plain(tmp_path))], tmp_path, **aws)
+    written = cli(["encrypt", "-i", str(plain_file(tmp_path, PLAIN))], tmp_path, **aws)
     assert written.returncode == 0, written.stderr
     path = tmp_path / "secret.yaml"
     assert b"key_groups" in path.read_bytes() and b"kms" in path.read_bytes()
@@ -109,7 +104,7 @@ def test_sops_yaml_key_groups_with_kms_and_a_shamir_threshold(
 def test_rotate_keeps_the_kms_key_and_can_remove_it(
     sops_bin: Path, kms_arn: str, age_key: AgeKey, aws: dict[str, str], tmp_path: Path
 ) -> None:
-    path = _plain(tmp_path)
+    path = plain_file(tmp_path, PLAIN)
     args = ["encrypt", "-i", "--kms", kms_arn, "--age", age_key.recipient, str(path)]
     assert cli(args, tmp_path, **aws).returncode == 0
     before = path.read_bytes()
@@ -125,7 +120,7 @@ def test_rotate_keeps_the_kms_key_and_can_remove_it(
 def test_kms_failures_are_clear_and_name_the_key(
     kms_arn: str, aws: dict[str, str], tmp_path: Path
 ) -> None:
-    path = _plain(tmp_path)
+    path = plain_file(tmp_path, PLAIN)
     assert cli(["encrypt", "-i", "--kms", kms_arn, str(path)], tmp_path, **aws).returncode == 0
     no_creds = {"AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL": aws["AWS_ENDPOINT_URL"]}
     result = cli(["decrypt", str(path)], tmp_path, **no_creds)
@@ -134,14 +129,18 @@ def test_kms_failures_are_clear_and_name_the_key(
     assert SECRET not in result.stderr and b"Traceback" not in result.stderr
 
     other = kms_arn.rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
-    wrong = cli(["encrypt", "--kms", other, str(_plain(tmp_path))], tmp_path, **aws)
+    wrong = cli(["encrypt", "--kms", other, str(plain_file(tmp_path, PLAIN))], tmp_path, **aws)
     assert wrong.returncode == 1 and other.encode() in wrong.stderr, wrong.stderr
-    bad = cli(["encrypt", "--kms", "arn:aws:kms:nowhere", str(_plain(tmp_path))], tmp_path, **aws)
+    bad = cli(
+        ["encrypt", "--kms", "arn:aws:kms:nowhere", str(plain_file(tmp_path, PLAIN))],
+        tmp_path,
+        **aws,
+    )
     assert bad.returncode == 1 and b"is not a KMS key ARN" in bad.stderr
 
     (tmp_path / ".sops.yaml").write_text(
         "creation_rules:\n  - key_groups:\n"
         f"      - kms:\n          - arn: {kms_arn}\n            context: {{app: x}}\n"
     )
-    context = cli(["encrypt", str(_plain(tmp_path))], tmp_path, **aws)
+    context = cli(["encrypt", str(plain_file(tmp_path, PLAIN))], tmp_path, **aws)
     assert context.returncode == 1 and b"encryption contexts are not supported" in context.stderr

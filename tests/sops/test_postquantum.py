@@ -1,9 +1,9 @@
 """Post-quantum hybrid age recipients (age1pq1, ML-KEM-768 + X25519), both ways with the real
-sops 3.13 and age 1.3: keys from `age-keygen -pq` and from our keygen, files from either side."""
+sops 3.13 and age 1.3: keys from `age-keygen -pq`, files from either side. Our own `keygen --pq`
+is tested with the other keygen tests (test_cli.py)."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 from pathlib import Path
 
@@ -14,7 +14,6 @@ from secretsync.sops import engine, keys
 from secretsync.sops.formats import store_for
 from tests.sops.conftest import AgeKey, run_sops
 from tests.sops.samples import SAMPLES
-from tests.sops.test_cli import PLAIN, cli
 
 YAML = store_for("yaml")
 
@@ -64,23 +63,6 @@ def test_the_real_age_opens_our_post_quantum_data_key(
         check=True,
     ).stdout
     assert opened == data_key
-
-
-def test_our_keygen_makes_post_quantum_keys_sops_uses(sops_bin: Path, tmp_path: Path) -> None:
-    keyfile = tmp_path / "keys.txt"
-    assert cli(["keygen", "--pq", "-o", str(keyfile)], tmp_path).returncode == 0
-    assert "AGE-SECRET-KEY-PQ-1" in keyfile.read_text()
-    recipient = re.search(r"age1pq1[0-9a-z]+", keyfile.read_text())
-    assert recipient
-    plain = tmp_path / "p.yaml"
-    plain.write_bytes(PLAIN)
-    enc = run_sops(
-        sops_bin, ["encrypt", str(plain)], tmp_path, SOPS_AGE_RECIPIENTS=recipient.group(0)
-    ).stdout
-    (tmp_path / "e.yaml").write_bytes(enc)
-    ours = cli(["decrypt", str(tmp_path / "e.yaml")], tmp_path, SOPS_AGE_KEY_FILE=str(keyfile))
-    assert ours.stdout == PLAIN
-    assert _sops_decrypt(sops_bin, tmp_path / "e.yaml", keyfile) == PLAIN
 
 
 def test_a_stranger_or_a_tampered_stanza_does_not_open(

@@ -3,13 +3,12 @@ real sops 3.13: from flags and .sops.yaml, kept by rotate, and clear when the to
 
 from __future__ import annotations
 
-import re
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.sops.conftest import AgeKey, run_sops
+from tests.sops.conftest import AgeKey, layout, plain_file, run_sops
 from tests.sops.test_cli import PLAIN, cli
 from tests.testbed import bao
 
@@ -29,24 +28,13 @@ def _env(server: bao.Bao) -> dict[str, str]:
     return env
 
 
-def _plain(tmp_path: Path) -> Path:
-    path = tmp_path / "secret.yaml"
-    path.write_bytes(PLAIN)
-    return path
-
-
-def _mask(data: bytes) -> bytes:
-    data = re.sub(rb"ENC\[AES256_GCM,[^\]]*\]", b"ENC", data)
-    return re.sub(rb"(lastmodified|created_at|enc): [^\n]*", rb"\1", data)
-
-
 @pytest.mark.parametrize("server_name", ["bao_dev", "bao_tls"])
 def test_both_ways_with_sops_and_the_same_layout(
     sops_bin: Path, tmp_path: Path, server_name: str, request: pytest.FixtureRequest
 ) -> None:
     server: bao.Bao = request.getfixturevalue(server_name)
     uri, env = _transit_key(server), _env(server)
-    args = ["encrypt", "--hc-vault-transit", uri, str(_plain(tmp_path))]
+    args = ["encrypt", "--hc-vault-transit", uri, str(plain_file(tmp_path, PLAIN))]
     theirs = run_sops(sops_bin, args, tmp_path, **env).stdout
     (tmp_path / "theirs.yaml").write_bytes(theirs)
     ours = cli(["decrypt", str(tmp_path / "theirs.yaml")], tmp_path, **env)
@@ -54,7 +42,7 @@ def test_both_ways_with_sops_and_the_same_layout(
 
     written = cli(args, tmp_path, **env)
     assert written.returncode == 0, written.stderr
-    assert _mask(written.stdout) == _mask(theirs)
+    assert layout(written.stdout) == layout(theirs)
     (tmp_path / "ours.yaml").write_bytes(written.stdout)
     assert run_sops(sops_bin, ["decrypt", str(tmp_path / "ours.yaml")], tmp_path, **env).stdout == (
         PLAIN
@@ -72,7 +60,7 @@ def test_sops_yaml_rules_and_key_groups_and_rotate(
         f"      - hc_vault:\n          - {uri}\n        age:\n          - {age_key.recipient}\n"
         f"  - hc_vault_transit_uri: {uri}\n"
     )
-    plain = _plain(tmp_path)
+    plain = plain_file(tmp_path, PLAIN)
     assert cli(["encrypt", "-i", str(plain)], tmp_path, **env).returncode == 0
     assert b"hc_vault" in plain.read_bytes()
     grouped = tmp_path / "grouped.yaml"
@@ -89,7 +77,7 @@ def test_sops_yaml_rules_and_key_groups_and_rotate(
 
 def test_a_wrong_token_or_uri_is_a_clear_error(bao_dev: bao.Bao, tmp_path: Path) -> None:
     uri, env = _transit_key(bao_dev), _env(bao_dev)
-    path = _plain(tmp_path)
+    path = plain_file(tmp_path, PLAIN)
     encrypted = cli(["encrypt", "-i", "--hc-vault-transit", uri, str(path)], tmp_path, **env)
     assert encrypted.returncode == 0
     denied = cli(["decrypt", str(path)], tmp_path, VAULT_TOKEN="not-a-token")
@@ -97,5 +85,9 @@ def test_a_wrong_token_or_uri_is_a_clear_error(bao_dev: bao.Bao, tmp_path: Path)
     assert uri.encode() in denied.stderr and b"Traceback" not in denied.stderr
     assert b"hunter22" not in denied.stderr and bao_dev.token.encode() not in denied.stderr
     wrong_uri = f"{bao_dev.addr}/files"
-    bad = cli(["encrypt", "--hc-vault-transit", wrong_uri, str(_plain(tmp_path))], tmp_path, **env)
+    bad = cli(
+        ["encrypt", "--hc-vault-transit", wrong_uri, str(plain_file(tmp_path, PLAIN))],
+        tmp_path,
+        **env,
+    )
     assert bad.returncode == 1 and b"is not a Vault transit key URI" in bad.stderr
