@@ -176,7 +176,8 @@ def decrypt(
 @dataclass(frozen=True)
 class Recipients:
     """Where a new data key goes: one tuple of recipients per key group. A recipient is an age
-    key (`age1…`, `age1pq1…`, `ssh-…`) or a key one of `services` holds (a KMS key ARN)."""
+    key (`age1…`, `age1pq1…`, `ssh-…`) or a key one of `services` holds (a KMS key ARN, a Vault
+    transit key URI)."""
 
     groups: tuple[tuple[str, ...], ...]
     shamir_threshold: int = 0

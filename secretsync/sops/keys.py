@@ -36,7 +36,8 @@ MAX_ENC_SIZE = 64 * 1024
 @dataclass(frozen=True)
 class Identities:
     """What this process can open data keys with: age identities (`keys`, `pq`), and services
-    holding master keys (`services`, AWS KMS); `skipped` lists kinds we could not load."""
+    holding master keys (`services`: AWS KMS, Vault transit); `skipped` lists kinds we could
+    not load."""
 
     keys: tuple[Any, ...] = ()
     skipped: tuple[str, ...] = ()
