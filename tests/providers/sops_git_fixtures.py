@@ -33,9 +33,10 @@ class AgeKey:
     path: Path
 
 
-def age_key(keygen: Path, folder: Path, name: str) -> AgeKey:
+def age_key(keygen: Path, folder: Path, name: str, *, pq: bool = False) -> AgeKey:
     path = folder / f"{name}.txt"
-    subprocess.run([str(keygen), "-o", str(path)], check=True, capture_output=True)
+    argv = [str(keygen), *(["-pq"] if pq else []), "-o", str(path)]
+    subprocess.run(argv, check=True, capture_output=True)
     text = path.read_text()
     recipient = next(line.split()[-1] for line in text.splitlines() if "public key" in line)
     return AgeKey(text, recipient, path)

@@ -202,6 +202,28 @@ def test_branch_reads_whole_files_properties_and_extract(
     assert calls.counts[("Decrypt", True)] == 4
 
 
+def test_a_post_quantum_age_key_in_the_secret_opens_files_sops_wrote_for_it(
+    kube_api: client.ApiClient,
+    namespace: str,
+    git_server: GitServer,
+    sops_bin: Path,
+    age_keygen_bin: Path,
+    repositories: Repositories,
+    tmp_path: Path,
+) -> None:
+    key = age_key(age_keygen_bin, tmp_path, "pq", pq=True)
+    url = git_server.create_repo(f"pq-{secrets.token_hex(4)}")
+    tree = WorkTree(tmp_path / "work", url)
+    tree.write(
+        "clusters/prod/db.yaml",
+        encrypt(sops_bin, key, "db.yaml", f"password: {SEEDS['db']}\n".encode(), tmp_path),
+    )
+    tree.commit("pq")
+    put_secret(kube_api, namespace, "sops-age", {"keys.agekey": key.identity.encode()})
+    sops = provider(kube_api, namespace, store(namespace, url, {"branch": "main"}), repositories)
+    assert sops.get(ref("db.yaml", "password")) == SEEDS["db"].encode()
+
+
 def test_find_by_path_glob_and_name_regexp(
     kube_api: client.ApiClient, age_secret: str, published: Published, repositories: Repositories
 ) -> None:
