@@ -120,14 +120,8 @@ def _receiver(settings: OperatorSettings, elector: LeaderElector | None) -> webh
         return None
     if not settings.webhook_token_file:
         raise ConfigError("a webhook needs its shared secret", field="--webhook-token-file")
-    try:
-        secret = Path(settings.webhook_token_file).read_bytes().rstrip(b"\r\n")
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read {settings.webhook_token_file}: {exc.strerror}",
-            field="--webhook-token-file",
-        ) from None
-    receiver = webhook.Receiver(secret, elector.leader_webhook if elector else lambda: None)
+    token = webhook.TokenFile(Path(settings.webhook_token_file))
+    receiver = webhook.Receiver(token.current, elector.leader_webhook if elector else lambda: None)
     webhook.serve(settings.webhook_address, receiver)
     return receiver
 

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from secretsync.errors import ConfigError, SecretSyncError
@@ -39,10 +40,38 @@ FORWARD_TIMEOUT = 10.0
 Reply = tuple[int, dict[str, Any]]
 
 
+class TokenFile:
+    """The shared secret, read again whenever its file changes: a Secret volume is updated in
+    place, so rotating the token needs no restart. A file that turns empty or unreadable keeps
+    the last good token, and says so in the log."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._seen: tuple[int, int] | None = None
+        self._token = b""
+        self._lock = threading.Lock()
+        if not self.current():
+            raise ConfigError(f"{path} is empty", field="--webhook-token-file")
+
+    def current(self) -> bytes:
+        with self._lock:
+            try:
+                stat = self._path.stat()
+                if (stat.st_mtime_ns, stat.st_size) != self._seen:
+                    token = self._path.read_bytes().rstrip(b"\r\n")
+                    if token.strip():
+                        self._token, self._seen = token, (stat.st_mtime_ns, stat.st_size)
+            except OSError as exc:
+                if not self._token:
+                    raise ConfigError(
+                        f"cannot read {self._path}: {exc.strerror}", field="--webhook-token-file"
+                    ) from None
+                log.warning("webhook token file unreadable; keeping the last token")
+            return self._token
+
+
 class Receiver:
-    def __init__(self, secret: bytes, leader_url: Callable[[], str | None]) -> None:
-        if not secret.strip():
-            raise ConfigError("the webhook token file is empty", field="--webhook-token-file")
+    def __init__(self, secret: Callable[[], bytes], leader_url: Callable[[], str | None]) -> None:
         self._secret, self._leader_url = secret, leader_url
         self._on_push: Callable[[push.Push], int] | None = None
 
@@ -51,7 +80,7 @@ class Receiver:
         self._on_push = on_push
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> Reply:
-        if not push.authentic(headers, body, self._secret):
+        if not push.authentic(headers, body, self._secret()):
             return 401, {"error": "the signature or token is missing or wrong"}
         if push.is_ping(headers):
             return 200, {"pong": True}
