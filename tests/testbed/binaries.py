@@ -38,7 +38,7 @@ class GoBinary:
     name: str
     version: str
     package: str
-    """A package path inside tests/testbed/go, or `module/path@version` for `go install`."""
+    """A package path built in `module_dir`, or `module/path@version` for `go install`."""
 
     ldflags: str = "-s"
     module_dir: Path = paths.GO_MODULE_DIR
