@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from secretsync.api.externalsecret import Rollout, WorkloadKind
+from secretsync.errors import AccessDenied, NotFound, SecretSyncError
 from secretsync.rollout import argo
 from secretsync.rollout.workload import Workload, metadata_annotations, pod_template
 
@@ -118,11 +119,19 @@ def select(
     return [Selected(w, why) for w, why in sorted(chosen.items())]
 
 
-def missing_message(workload: Workload, unserved: bool) -> str:
-    if unserved:
+def missing_message(workload: Workload, unlisted: type[SecretSyncError] | None) -> str:
+    """Why a target is not there: its kind is not served (NotFound), the operator may not list
+    it (AccessDenied), or the workload itself does not exist (None)."""
+    if unlisted is NotFound:
         return (
             f"rollout target {workload} cannot be restarted: Argo Rollouts is not installed "
             "(no argoproj.io/v1alpha1 rollouts in this cluster); install it or remove the target"
+        )
+    if unlisted is AccessDenied:
+        return (
+            f"rollout target {workload} cannot be restarted: the operator may not list "
+            "rollouts.argoproj.io; grant get, list and patch on them (deploy/rbac) or remove "
+            "the target"
         )
     return f"rollout target {workload} does not exist; create it or fix spec.rollout.targets"
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from secretsync.api.externalsecret import OnFailure, WorkloadKind
 from secretsync.api.objects import ExternalSecret, parse_external_secret
-from secretsync.errors import NotFound, SecretSyncError
+from secretsync.errors import AccessDenied, NotFound, SecretSyncError
 from secretsync.resolve.secret import data_hash
 from secretsync.rollout import argo, consumers, flight, health, record, restart
 from secretsync.rollout.flight import EsRef, Flight
@@ -169,12 +169,17 @@ class RolloutController:
         secret = self._secrets.get(ref.namespace, es.target_name) or {}
         annotations = (secret.get("metadata") or {}).get("annotations") or {}
         listed: list[dict[str, Any]] = []
-        unserved: set[WorkloadKind] = set()
+        unlisted: dict[WorkloadKind, type[SecretSyncError]] = {}
         for kind in LISTED_KINDS:
             try:
                 listed += self._workloads.list_kind(ref.namespace, kind.value)
             except NotFound:
-                unserved.add(kind)  # an Argo Rollouts CRD that is not installed
+                unlisted[kind] = NotFound  # an Argo Rollouts CRD that is not installed
+            except AccessDenied:
+                if kind is not WorkloadKind.ROLLOUT:
+                    raise
+                # RBAC trimmed where Argo is not used: the built-in kinds must still roll.
+                unlisted[kind] = AccessDenied
         listed = argo.resolve_listed(listed)
         chosen = consumers.select(
             es.spec.rollout, ref.namespace, es.target_name, annotations, listed
@@ -183,7 +188,8 @@ class RolloutController:
             Workload.parse(ref.namespace, f"{w['kind']}/{w['metadata']['name']}") for w in listed
         }
         for missing in [s for s in chosen if s.workload not in present]:
-            message = consumers.missing_message(missing.workload, missing.workload.kind in unserved)
+            why = unlisted.get(missing.workload.kind)
+            message = consumers.missing_message(missing.workload, why)
             self._events.record(
                 ref.involved(), "ExternalSecret", "RolloutTargetMissing", message, warning=True
             )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from secretsync.api.externalsecret import OnFailure, Rollout, RolloutTarget, WorkloadKind
+from secretsync.errors import AccessDenied, NotFound
 from secretsync.rollout import argo, consumers, flight, health, record, restart
 from secretsync.rollout.flight import EsRef, Flight
 from secretsync.rollout.workload import Workload
@@ -261,10 +262,11 @@ def test_an_explicit_target_on_the_borrowed_deployment_is_still_honoured() -> No
     assert [str(s.workload) for s in chosen] == ["Deployment/app"]
 
 
-def test_a_missing_target_says_whether_argo_rollouts_is_installed() -> None:
+def test_a_missing_target_says_why() -> None:
     workload = Workload(WorkloadKind.ROLLOUT, "ns", "web")
-    assert "Argo Rollouts is not installed" in consumers.missing_message(workload, unserved=True)
-    assert "does not exist" in consumers.missing_message(workload, unserved=False)
+    assert "Argo Rollouts is not installed" in consumers.missing_message(workload, NotFound)
+    assert "may not list rollouts.argoproj.io" in consumers.missing_message(workload, AccessDenied)
+    assert "does not exist" in consumers.missing_message(workload, None)
 
 
 def _pod(
