@@ -173,13 +173,12 @@ class RolloutController:
         for kind in LISTED_KINDS:
             try:
                 listed += self._workloads.list_kind(ref.namespace, kind.value)
-            except NotFound:
-                unlisted[kind] = NotFound  # an Argo Rollouts CRD that is not installed
-            except AccessDenied:
+            except (NotFound, AccessDenied) as exc:
                 if kind is not WorkloadKind.ROLLOUT:
                     raise
-                # RBAC trimmed where Argo is not used: the built-in kinds must still roll.
-                unlisted[kind] = AccessDenied
+                # Argo's CRD not installed, or RBAC trimmed where Argo is not used: either way
+                # the built-in kinds must still roll.
+                unlisted[kind] = type(exc)
         listed = argo.resolve_listed(listed)
         chosen = consumers.select(
             es.spec.rollout, ref.namespace, es.target_name, annotations, listed
