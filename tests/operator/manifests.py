@@ -60,6 +60,32 @@ def vault_store(
     )
 
 
+def rotating_es(
+    kube: Cluster,
+    testbed: stack.Testbed,
+    key: str,
+    rollout: dict[str, Any] | None,
+    target_annotations: dict[str, str] | None = None,
+) -> None:
+    """ExternalSecret `db` (Secret `db`, key `password`) refreshing every second from the Vault
+    store, with `spec.rollout` when given: what the rotation tests rotate."""
+    vault_store(kube, testbed)
+    target: dict[str, Any] = {"name": "db"}
+    if target_annotations:
+        target["template"] = {"metadata": {"annotations": target_annotations}}
+    spec: dict[str, Any] = {
+        "refreshInterval": "1s",
+        "secretStoreRef": {"name": "vault"},
+        "target": target,
+        "data": [{"secretKey": "password", "remoteRef": {"key": key, "property": "password"}}],
+    }
+    if rollout is not None:
+        spec["rollout"] = rollout
+    kube.apply(
+        "externalsecrets", {"kind": "ExternalSecret", "metadata": {"name": "db"}, "spec": spec}
+    )
+
+
 def sops_store(kube: Cluster, url: str, interval: str, name: str = "git") -> None:
     """A SOPS-in-Git store on `main`, with the age identity in Secret `age` (key.agekey)."""
     kube.apply(

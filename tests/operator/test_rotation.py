@@ -6,37 +6,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import hvac
 from kubernetes import client
 
 from tests.operator.harness import Cluster, Operator, eventually
-from tests.operator.manifests import sops_store, vault_store
+from tests.operator.manifests import rotating_es, sops_store
 from tests.providers.sops_git_fixtures import WorkTree, age_key, encrypt
 from tests.rollout import cluster as c
 from tests.testbed import stack
 from tests.testbed.git import GitServer
-
-
-def _vault_es(kube: Cluster, testbed: stack.Testbed, key: str, rollout: dict[str, Any]) -> None:
-    vault_store(kube, testbed)
-    kube.apply(
-        "externalsecrets",
-        {
-            "kind": "ExternalSecret",
-            "metadata": {"name": "db"},
-            "spec": {
-                "refreshInterval": "1s",
-                "secretStoreRef": {"name": "vault"},
-                "target": {"name": "db"},
-                "rollout": rollout,
-                "data": [
-                    {"secretKey": "password", "remoteRef": {"key": key, "property": "password"}}
-                ],
-            },
-        },
-    )
 
 
 def _workloads(api: client.ApiClient, namespace: str, **annotations: str) -> None:
@@ -74,7 +53,7 @@ def test_a_rotation_in_openbao_rolls_each_workload_once_including_an_argo_rollou
     vault = hvac.Client(url=testbed.VAULT_ADDR, token=testbed.VAULT_TOKEN)
     key = f"rot/{kube.namespace}"
     vault.secrets.kv.v2.create_or_update_secret(key, secret={"password": "first"})
-    _vault_es(
+    rotating_es(
         kube,
         testbed,
         key,
@@ -112,7 +91,7 @@ def test_a_rotation_that_breaks_the_pods_is_rolled_back_and_held(
     vault = hvac.Client(url=testbed.VAULT_ADDR, token=testbed.VAULT_TOKEN)
     key = f"rot/{kube.namespace}"
     vault.secrets.kv.v2.create_or_update_secret(key, secret={"password": "good"})
-    _vault_es(
+    rotating_es(
         kube,
         testbed,
         key,

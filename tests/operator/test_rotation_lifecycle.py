@@ -19,32 +19,9 @@ from secretsync.reconcile import status
 from secretsync.resolve.secret import data_hash
 from secretsync.rollout.restart import CHANGE_TOKEN
 from tests.operator.harness import Cluster, Operator, eventually
-from tests.operator.manifests import vault_store
+from tests.operator.manifests import rotating_es
 from tests.rollout import cluster as c
 from tests.testbed import stack
-
-
-def _vault_es(
-    kube: Cluster,
-    testbed: stack.Testbed,
-    key: str,
-    rollout: dict[str, Any] | None,
-    target_annotations: dict[str, str] | None = None,
-) -> None:
-    vault_store(kube, testbed)
-    target: dict[str, Any] = {"name": "db"}
-    if target_annotations:
-        target["template"] = {"metadata": {"annotations": target_annotations}}
-    spec: dict[str, Any] = {
-        "refreshInterval": "1s",
-        "secretStoreRef": {"name": "vault"},
-        "target": target,
-        "data": [{"secretKey": "password", "remoteRef": {"key": key, "property": "password"}}],
-    }
-    if rollout is not None:
-        spec["rollout"] = rollout
-    body = {"kind": "ExternalSecret", "metadata": {"name": "db"}, "spec": spec}
-    kube.apply("externalsecrets", body)
 
 
 def _deploy(  # a Deployment of one pod that reads the Secret "db"
@@ -96,7 +73,7 @@ def test_two_rotations_in_quick_succession_both_roll(
     key = f"rot/{kube.namespace}"
     ns = kube.namespace
     vault.secrets.kv.v2.create_or_update_secret(key, secret={"password": "one"})
-    _vault_es(kube, testbed, key, {"targets": [{"kind": "Deployment", "name": "app"}]})
+    rotating_es(kube, testbed, key, {"targets": [{"kind": "Deployment", "name": "app"}]})
     operator = start_operator()
     eventually(lambda: kube.data("db") == {"password": b"one"}, what="first sync")
     _deploy(kube_api, ns, "app")
@@ -172,7 +149,7 @@ def test_an_operator_killed_mid_rollout_is_replaced_without_a_second_restart(
     key = f"rot/{kube.namespace}"
     ns = kube.namespace
     vault.secrets.kv.v2.create_or_update_secret(key, secret={"password": "one"})
-    _vault_es(
+    rotating_es(
         kube,
         testbed,
         key,
@@ -239,7 +216,9 @@ def test_reloader_annotations_opt_workloads_in_without_spec_rollout(
     key = f"rot/{kube.namespace}"
     ns = kube.namespace
     vault.secrets.kv.v2.create_or_update_secret(key, secret={"password": "one"})
-    _vault_es(kube, testbed, key, None, target_annotations={"reloader.stakater.com/match": "true"})
+    rotating_es(
+        kube, testbed, key, None, target_annotations={"reloader.stakater.com/match": "true"}
+    )
     start_operator()
     eventually(lambda: kube.data("db") == {"password": b"one"}, what="first sync")
     _deploy(kube_api, ns, "auto", annotations={"reloader.stakater.com/auto": "true"})
