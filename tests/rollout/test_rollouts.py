@@ -145,9 +145,14 @@ def test_a_rollout_borrowing_a_deployments_template_rolls_through_that_deploymen
     status = c.read_es(kube_api, namespace, "db")["status"]
     assert status["rollout"]["workloads"] == ["Rollout/web"]
     assert c.template_token(kube_api, namespace, "Deployment", "app") == token
-    pods = client.CoreV1Api(kube_api).list_namespaced_pod(namespace, label_selector="app=app")
-    live = [p for p in pods.items if not p.metadata.deletion_timestamp]
-    assert live and all(
-        (p.metadata.annotations or {}).get("secretsync.io/change-token") == token for p in live
-    ), "Argo replaced every pod with one of the new revision"
+
+    def replaced() -> bool:
+        # Healthy can be reported a moment before the old ReplicaSet's pods are deleted.
+        pods = client.CoreV1Api(kube_api).list_namespaced_pod(namespace, label_selector="app=app")
+        live = [p for p in pods.items if not p.metadata.deletion_timestamp]
+        return bool(live) and all(
+            (p.metadata.annotations or {}).get("secretsync.io/change-token") == token for p in live
+        )
+
+    c.wait(replaced, TIMEOUT, "Argo to replace every pod with one of the new revision")
     assert _healthy(kube_api, namespace, "Rollout", "web")
