@@ -4,6 +4,8 @@
     ├── ConfigError        the user must edit the spec or the file; retrying will not help
     │   └── AlreadyEncrypted  a file to encrypt already has sops metadata
     │   └── TemplateError  a target.template failed to parse or execute
+    │   └── Unsupported    an ESO field, provider or kind secretsync does not implement (yet):
+    │                      the user must edit the spec or wait for support; the object is kept
     ├── AccessDenied       permanent until someone changes permissions
     ├── NotFound           the remote key is absent; drives deletionPolicy
     ├── Retryable          try again with backoff
@@ -48,6 +50,18 @@ class TemplateError(ConfigError):
         if line:
             where += f" at {line}:{column}"
         super().__init__(f"{where}: {message}")
+
+
+class Unsupported(ConfigError):
+    """The spec uses something ESO defines and secretsync does not implement (yet).
+
+    The object is valid and stored intact; secretsync leaves its Secret alone and says, once,
+    which field it is and what secretsync supports instead. Permanent until the spec changes.
+    """
+
+    def __init__(self, *, field: str, instead: str) -> None:
+        self.instead = instead
+        super().__init__(f"is not supported by secretsync; {instead}", field=field)
 
 
 class AccessDenied(SecretSyncError):

@@ -27,11 +27,41 @@ class Meta:
     schema_default: object = None
     """The default the CRD declares (as the apiserver stores it), when it differs from None."""
 
-    one_of: Mapping[str, type] | None = None
-    """For a tagged union: JSON key -> model. Exactly one key must be set."""
+    one_of: Mapping[str, type | KeptOption] | None = None
+    """For a tagged union: JSON key -> model (or KeptOption). Exactly one key must be set."""
 
     int_or_string: bool = False
     preserve_unknown: bool = False
+    unsupported: str | None = None
+    """For a field ESO defines and secretsync does not implement (see `kept`): what secretsync
+    supports instead. The schema keeps any value there verbatim; the parser refuses a set one."""
+
+
+UNSET: tuple[object, ...] = (None, False, "", [])
+"""Values a kept field may hold and still count as unset: Go's zero values, which ESO itself
+treats as "not given" (omitempty). An empty object is not among them: for a Go pointer to a
+struct, `{}` selects that option with its defaults."""
+
+
+@dataclasses.dataclass(frozen=True)
+class KeptOption:
+    """A union member ESO defines and secretsync does not implement (an ESO provider we do not
+    serve). Its value is kept verbatim; choosing it is answered with `Unsupported`."""
+
+    doc: str
+    instead: str | None = None
+    """What to use instead, when more specific than "one of the implemented options"."""
+
+
+def kept(doc: str, *, instead: str, json: str | None = None) -> Any:
+    """Declare a field that ESO defines and secretsync does not implement (yet).
+
+    Its name is listed in the CRD, so a typo next to it is still refused by the apiserver, and its
+    value (any JSON) is stored untouched: `{"x-kubernetes-preserve-unknown-fields": true}` with no
+    type. The parser raises `Unsupported` naming the field path and `instead` when it is set.
+    """
+    meta = Meta(doc=doc, json=json, unsupported=instead)
+    return dataclasses.field(default=None, metadata={"api": meta})
 
 
 def field(
@@ -42,7 +72,7 @@ def field(
     json: str | None = None,
     pattern: str | None = None,
     schema_default: object = None,
-    one_of: Mapping[str, type] | None = None,
+    one_of: Mapping[str, type | KeptOption] | None = None,
     int_or_string: bool = False,
     preserve_unknown: bool = False,
 ) -> Any:

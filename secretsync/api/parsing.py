@@ -14,8 +14,8 @@ import typing
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from secretsync.api.fields import Duration, json_name, meta_of
-from secretsync.errors import ConfigError
+from secretsync.api.fields import UNSET, Duration, KeptOption, json_name, meta_of
+from secretsync.errors import ConfigError, Unsupported
 
 T = TypeVar("T")
 
@@ -36,6 +36,10 @@ def parse(cls: type[T], raw: object, path: str) -> T:
         child = f"{path}.{name}" if path else name
         if meta.one_of is not None:
             values[f.name] = _parse_union(meta.one_of, raw.get(name), child, required=meta.required)
+            continue
+        if meta.unsupported is not None:
+            if raw.get(name) not in UNSET:
+                raise Unsupported(field=child, instead=meta.unsupported)
             continue
         if name not in raw or raw[name] is None:
             if meta.required:
@@ -92,18 +96,29 @@ def _scalar(hint: Any, value: object, path: str) -> Any:
     raise ConfigError(f"must be a {hint.__name__}, not {_kind(value)}", field=path)
 
 
-def _parse_union(options: Mapping[str, type], raw: object, path: str, *, required: bool) -> Any:
+def _parse_union(
+    options: Mapping[str, type | KeptOption], raw: object, path: str, *, required: bool
+) -> Any:
+    served = [key for key, model in options.items() if not isinstance(model, KeptOption)]
     if raw is None and not required:
         return None
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"must be an object with one of: {', '.join(options)}", field=path)
+        raise ConfigError(f"must be an object with one of: {', '.join(served)}", field=path)
     chosen = [key for key in options if raw.get(key) is not None]
     if len(chosen) != 1:
         other = sorted(set(raw) - set(options))
         hint = f" ({', '.join(other)} is not supported by secretsync)" if other else ""
-        raise ConfigError(f"set exactly one of: {', '.join(options)}{hint}", field=path)
+        raise ConfigError(f"set exactly one of: {', '.join(served)}{hint}", field=path)
     key = chosen[0]
-    return parse(options[key], raw[key], f"{path}.{key}")
+    model = options[key]
+    if isinstance(model, KeptOption):
+        instead = model.instead or f"use {_one_of(served)}"
+        raise Unsupported(field=f"{path}.{key}", instead=instead)
+    return parse(model, raw[key], f"{path}.{key}")
+
+
+def _one_of(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def _kind(value: object) -> str:

@@ -9,7 +9,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from secretsync.api.fields import Duration, json_name, meta_of
+from secretsync.api.fields import Duration, KeptOption, json_name, meta_of
 from secretsync.api.parsing import hints
 
 JSON = dict[str, Any]
@@ -21,7 +21,9 @@ def object_schema(cls: type) -> JSON:
     for f in dataclasses.fields(cls):
         name = json_name(f)
         meta = meta_of(f)
-        if meta.one_of is not None:
+        if meta.unsupported is not None:
+            prop = kept_schema()
+        elif meta.one_of is not None:
             prop = _union_schema(meta.one_of)
         elif meta.int_or_string:
             prop = {"x-kubernetes-int-or-string": True}
@@ -68,11 +70,24 @@ def type_schema(hint: Any) -> JSON:  # noqa: PLR0911 - one branch per kind
     return {"type": simple[hint]}
 
 
-def _union_schema(options: Mapping[str, type]) -> JSON:
+def kept_schema() -> JSON:
+    """Any JSON value, stored verbatim: no type (a structural schema allows that with
+    x-kubernetes-preserve-unknown-fields), so whatever ESO's schema accepts there is kept."""
+    return {"x-kubernetes-preserve-unknown-fields": True}
+
+
+def _union_schema(options: Mapping[str, type | KeptOption]) -> JSON:
     return {
         "type": "object",
-        "properties": {key: object_schema(model) for key, model in options.items()},
-        # Exactly one provider; an unsupported one (pruned by the apiserver) leaves zero.
+        "properties": {
+            key: (
+                {"description": model.doc, **kept_schema()}
+                if isinstance(model, KeptOption)
+                else object_schema(model)
+            )
+            for key, model in options.items()
+        },
+        # Exactly one option, as ESO's schema says; a misspelt key is pruned, leaving zero.
         "minProperties": 1,
         "maxProperties": 1,
     }

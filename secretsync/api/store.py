@@ -8,7 +8,7 @@ import enum
 from typing import Any
 
 from secretsync.api.common import CAProvider, SecretKeySelector, ServiceAccountSelector
-from secretsync.api.fields import Duration, field
+from secretsync.api.fields import Duration, KeptOption, field
 from secretsync.errors import ConfigError
 
 # --- Vault / OpenBao -----------------------------------------------------------------------
@@ -226,7 +226,33 @@ class SopsProvider:
 
 
 StoreProvider = VaultProvider | AWSProvider | SopsProvider
-PROVIDERS: dict[str, type] = {"vault": VaultProvider, "aws": AWSProvider, "sops": SopsProvider}
+
+ESO_PROVIDERS_KEPT = (
+    # ESO 2.9's SecretStoreProvider keys, plus alibaba and device42 that v0.16.2 (v1beta1) has.
+    "akeyless", "alibaba", "azurekv", "barbican", "beyondtrust", "beyondtrustworkloadcredentials",
+    "bitwardensecretsmanager", "chef", "cloudrusm", "conjur", "crd", "delinea", "device42",
+    "doppler", "dvls", "fake", "fortanix", "gcpsm", "github", "gitlab", "ibm", "infisical",
+    "keepersecurity", "kubernetes", "nebiusmysterybox", "ngrok", "onboardbase", "onepassword",
+    "onepasswordSDK", "openBao", "oracle", "ovh", "passbolt", "passworddepot", "previder",
+    "pulumi", "scaleway", "secretserver", "senhasegura", "volcengine", "webhook",
+    "yandexcertificatemanager", "yandexlockbox",
+)  # fmt: skip
+_KEPT_INSTEAD = {
+    "openBao": "use the vault provider: OpenBao speaks the Vault API",
+}
+
+PROVIDERS: dict[str, type | KeptOption] = {
+    "vault": VaultProvider,
+    "aws": AWSProvider,
+    "sops": SopsProvider,
+    **{
+        name: KeptOption(
+            f"ESO's {name} provider: stored intact, not implemented by secretsync (Unsupported).",
+            instead=_KEPT_INSTEAD.get(name),
+        )
+        for name in ESO_PROVIDERS_KEPT
+    },
+}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -17,7 +17,7 @@ from secretsync.api.externalsecret import (
 )
 from secretsync.api.fields import Duration
 from secretsync.api.store import AWSProvider, SopsProvider, VaultProvider
-from secretsync.errors import ConfigError
+from secretsync.errors import ConfigError, Unsupported
 
 
 def _es(spec: dict[str, Any], version: str = "v1") -> dict[str, Any]:
@@ -201,8 +201,9 @@ def test_an_unsupported_provider_is_named() -> None:
                 "spec": {"provider": {"gcpsm": {"projectID": "p"}}},
             }
         )
-    assert error.value.field == "spec.provider"
-    assert "gcpsm is not supported" in str(error.value)
+    assert isinstance(error.value, Unsupported)
+    assert error.value.field == "spec.provider.gcpsm"
+    assert "use vault, aws or sops" in str(error.value)
 
 
 @pytest.mark.parametrize(
