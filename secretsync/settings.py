@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Mapping
+from pathlib import Path
+
+DEFAULT_LEASE_NAMESPACE = "secretsync-system"
+"""Where deploy/ puts the operator, so where the Lease goes outside a pod."""
+
+SERVICE_ACCOUNT_NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+"""The kubelet mounts it into every pod that has a ServiceAccount token: proof we run in one."""
 
 
 class LogFormat(enum.StrEnum):
@@ -18,6 +26,9 @@ class OperatorSettings:
 
     label_selector: str = ""
     """Only ExternalSecrets matching this selector (equality terms), for sharding replicas."""
+
+    controller_class: str = "default"
+    """ESO's controller class: only stores whose spec.controller is this or empty are ours."""
 
     concurrency: int = 32
     """Syncs running at once. Provider calls and API writes are I/O bound, so threads suffice."""
@@ -35,8 +46,10 @@ class OperatorSettings:
     kubeconfig: str | None = None
     """None means the default kubeconfig, else the in-cluster config."""
 
-    leader_election: bool = True
-    lease_namespace: str = "secretsync-system"
+    leader_election: bool = False
+    """Off unless asked for or running in a pod (see leader_election_defaults)."""
+
+    lease_namespace: str = DEFAULT_LEASE_NAMESPACE
     lease_name: str = "secretsync-operator"
     identity: str = ""
     """This replica's name in the Lease; defaults to the host name."""
@@ -50,3 +63,29 @@ class OperatorSettings:
     webhook_advertise: str = ""
     """The URL standbys forward pushes to while this replica leads; defaults to
     http://$POD_IP:<webhook port>."""
+
+
+def pod_namespace(environ: Mapping[str, str], namespace_file: Path) -> str | None:
+    """The namespace of the pod we run in (POD_NAMESPACE from the downward API, else the
+    ServiceAccount's namespace file); None outside a cluster."""
+    if environ.get("POD_NAMESPACE"):
+        return environ["POD_NAMESPACE"]
+    try:
+        return namespace_file.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def leader_election_defaults(
+    leader_elect: bool | None, lease_namespace: str | None, in_pod_namespace: str | None
+) -> tuple[bool, str]:
+    """Whether to elect a leader, and in which namespace the Lease lives.
+
+    Explicit flags win. Otherwise leader election is on in a pod, where replicas may run side by
+    side, with the Lease in the pod's own namespace (which exists, and where deploy/rbac grants
+    the Lease); and off outside a cluster, where a single process run by hand has no one to
+    elect and no namespace it may assume exists. That is ESO's default too (its
+    --enable-leader-election is off unless set).
+    """
+    namespace = lease_namespace or in_pod_namespace or DEFAULT_LEASE_NAMESPACE
+    return (in_pod_namespace is not None if leader_elect is None else leader_elect), namespace

@@ -26,21 +26,33 @@ def _crds(args: argparse.Namespace) -> int:
 
 
 def _operator(args: argparse.Namespace) -> int:
+    from secretsync import settings as base  # noqa: PLC0415
     from secretsync.errors import ConfigError  # noqa: PLC0415
     from secretsync.operator import app  # noqa: PLC0415 - lazy, see module docstring
     from secretsync.settings import LogFormat, OperatorSettings  # noqa: PLC0415
 
+    try:
+        leader_elect = _flag_or_env(args.leader_elect)
+    except ValueError:
+        print("secretsync operator: SECRETSYNC_LEADER_ELECT must be true or false", file=sys.stderr)
+        return 2
+    leader_election, lease_namespace = base.leader_election_defaults(
+        leader_elect,
+        args.lease_namespace,
+        base.pod_namespace(os.environ, base.SERVICE_ACCOUNT_NAMESPACE_FILE),
+    )
     settings = OperatorSettings(
         namespaces=tuple(n for n in args.namespace.split(",") if n),
         label_selector=args.label_selector,
+        controller_class=args.controller_class,
         concurrency=args.concurrency,
         default_refresh_interval=args.default_refresh_interval,
         metrics_address=args.metrics_address,
         log_format=LogFormat(args.log_format),
         log_level=args.log_level,
         kubeconfig=args.kubeconfig,
-        leader_election=args.leader_elect,
-        lease_namespace=args.lease_namespace,
+        leader_election=leader_election,
+        lease_namespace=lease_namespace,
         lease_name=args.lease_name,
         identity=args.identity,
         webhook_address=args.webhook_address,
@@ -56,6 +68,19 @@ def _operator(args: argparse.Namespace) -> int:
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(f"SECRETSYNC_{name}", default)
+
+
+def _flag_or_env(value: bool | str) -> bool | None:
+    """A --[no-]flag given wins; else SECRETSYNC_<FLAG>=true|false; unset, empty or `auto`
+    leave the choice to the defaults."""
+    if isinstance(value, bool):
+        return value
+    text = value.strip().lower()
+    if text in ("", "auto"):
+        return None
+    if text not in ("true", "false"):
+        raise ValueError(text)
+    return text == "true"
 
 
 def register_operator(subparsers: Any) -> None:
@@ -75,6 +100,12 @@ def register_operator(subparsers: Any) -> None:
         "--label-selector",
         default=_env("LABEL_SELECTOR", ""),
         help="only ExternalSecrets with these labels (k=v,k!=v,k,!k), to shard replicas",
+    )
+    add(
+        "--controller-class",
+        default=_env("CONTROLLER_CLASS", "default"),
+        help="ESO's controller class: only stores whose spec.controller is this or empty, and "
+        "what uses them, are synced (default: default, as ESO's)",
     )
     add(
         "--concurrency",
@@ -102,10 +133,18 @@ def register_operator(subparsers: Any) -> None:
     add(
         "--leader-elect",
         action=argparse.BooleanOptionalAction,
-        default=_env("LEADER_ELECT", "true") == "true",
-        help="wait for the Lease before syncing, so replicas can stand by (default: on)",
+        default=_env("LEADER_ELECT", ""),
+        help="hold a Lease before syncing, so extra replicas stand by (default: on in a pod, "
+        "where replicas may run side by side; off outside a cluster, where a process run by "
+        "hand has no one to elect, as ESO's --enable-leader-election is off by default)",
     )
-    add("--lease-namespace", default=_env("LEASE_NAMESPACE", "secretsync-system"))
+    add(
+        "--lease-namespace",
+        default=_env("LEASE_NAMESPACE", "") or None,
+        help="namespace of the leader Lease; it must exist and the operator must be allowed "
+        "to get, create and update the Lease there (default: the pod's namespace, outside a "
+        "cluster secretsync-system)",
+    )
     add("--lease-name", default=_env("LEASE_NAME", "secretsync-operator"))
     add("--identity", default=_env("IDENTITY", ""), help="this replica's name in the Lease")
     add(

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from kubernetes import client
 
-from secretsync.errors import NotFound
+from secretsync.errors import AccessDenied, ConfigError, NotFound
 from secretsync.kube.client import Conflict, mapped
 
 WEBHOOK_ANNOTATION = "secretsync.io/webhook"
@@ -33,6 +33,21 @@ def may_take(spec: Mapping[str, Any], identity: str, now: datetime.datetime) -> 
     return renewed_at + duration < now
 
 
+class LeaseUnusable(ConfigError):
+    """The Lease can never be taken as configured (its namespace is missing, or RBAC refuses
+    it): retrying would wait forever, so the operator says so once and exits."""
+
+    def __init__(self, namespace: str, name: str, problem: str) -> None:
+        self.namespace, self.name = namespace, name
+        super().__init__(
+            f"{problem}, so this replica can never take the leader Lease {namespace}/{name}. "
+            f"Pass --lease-namespace (SECRETSYNC_LEASE_NAMESPACE) naming a namespace where the "
+            f"operator may get, create and update Leases (deploy/rbac/role.yaml grants that in "
+            f"secretsync-system), or run a single replica without leader election: "
+            f"--no-leader-elect (SECRETSYNC_LEADER_ELECT=false)"
+        )
+
+
 class LeaderElector:
     def __init__(
         self,
@@ -48,9 +63,26 @@ class LeaderElector:
         self.namespace, self.name, self.identity = namespace, name, identity
         self.duration = duration_seconds
         self._advertise = advertise
+        self.holder: str | None = None
+        """Who held the Lease when we last failed to take it."""
 
     def try_acquire(self) -> bool:
-        """Acquire or renew; False when another live replica holds the lease."""
+        """Acquire or renew; False when another live replica holds the lease.
+
+        Raises LeaseUnusable when it can never succeed as configured: the namespace does not
+        exist (the create answers 404) or RBAC refuses the Lease (403). Other failures are
+        worth retrying and raise as mapped (Unavailable, Throttled, ...).
+        """
+        try:
+            return self._try_acquire()
+        except AccessDenied as exc:
+            raise LeaseUnusable(
+                self.namespace,
+                self.name,
+                f"the API server refused the Lease in namespace {self.namespace!r} ({exc})",
+            ) from exc
+
+    def _try_acquire(self) -> bool:
         now = datetime.datetime.now(datetime.UTC)
         try:
             with mapped(f"reading lease {self.namespace}/{self.name}"):
@@ -59,6 +91,7 @@ class LeaderElector:
             return self._create(now)
         spec = lease.spec or client.V1LeaseSpec()
         if not may_take(_view(lease), self.identity, now):
+            self.holder = spec.holder_identity
             return False
         if spec.holder_identity != self.identity:
             spec.acquire_time = now
@@ -72,8 +105,8 @@ class LeaderElector:
         try:
             with mapped(f"renewing lease {self.namespace}/{self.name}"):
                 self._api.replace_namespaced_lease(self.name, self.namespace, lease)
-        except Conflict:
-            return False  # another replica wrote first; it holds the lease now
+        except (Conflict, NotFound):
+            return False  # another replica wrote or deleted it first; read it again
         return True
 
     def _create(self, now: datetime.datetime) -> bool:
@@ -94,6 +127,10 @@ class LeaderElector:
                 self._api.create_namespaced_lease(self.namespace, cast(Any, lease))
         except Conflict:
             return False
+        except NotFound as exc:  # the Lease was missing; a 404 now means its namespace is
+            raise LeaseUnusable(
+                self.namespace, self.name, f"namespace {self.namespace!r} does not exist"
+            ) from exc
         return True
 
     def _annotations(self, existing: Mapping[str, str] | None) -> dict[str, str]:
@@ -113,6 +150,17 @@ class LeaderElector:
         if may_take(_view(lease), self.identity, datetime.datetime.now(datetime.UTC)):
             return None  # unheld, expired, or ours
         return ((lease.metadata and lease.metadata.annotations) or {}).get(WEBHOOK_ANNOTATION)
+
+    def other_holder(self) -> str | None:
+        """Another replica that holds the Lease and still renews it, if any."""
+        try:
+            with mapped(f"reading lease {self.namespace}/{self.name}"):
+                lease = self._api.read_namespaced_lease(self.name, self.namespace)
+        except NotFound:
+            return None
+        if may_take(_view(lease), self.identity, datetime.datetime.now(datetime.UTC)):
+            return None
+        return (lease.spec and lease.spec.holder_identity) or None
 
     def release(self) -> None:
         """Give the lease up on a clean exit, so a standby need not wait for it to expire."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import kopf
 
-from secretsync.errors import ConfigError
+from secretsync.errors import ConfigError, SecretSyncError
 from secretsync.gitsource.registry import shared_repositories
 from secretsync.kube import client as kube_client
 from secretsync.kube import watch
@@ -23,7 +23,7 @@ from secretsync.kube.children import ChildClient
 from secretsync.kube.credentials import ClusterCredentials
 from secretsync.kube.events import EventRecorder
 from secretsync.kube.externalsecrets import StatusClient
-from secretsync.kube.leases import LeaderElector
+from secretsync.kube.leases import LeaderElector, LeaseUnusable
 from secretsync.kube.lookup import ClusterLookup
 from secretsync.kube.secrets import SecretClient
 from secretsync.kube.workloads import WorkloadClient
@@ -43,17 +43,52 @@ RENEW_EVERY = 5.0
 
 
 def _lead(elector: LeaderElector, health: telemetry.Health, stop: threading.Event) -> None:
-    log.info("waiting for the leader lease", extra={"object": elector.name})
+    """Wait until this replica holds the Lease. LeaseUnusable (a missing namespace, RBAC that
+    refuses the Lease) propagates: waiting for it would idle forever."""
+    where = f"{elector.namespace}/{elector.name}"
+    log.info("waiting for the leader lease", extra={"object": where})
+    standing_by_for: str | None = None
     while not stop.is_set():
         try:
             if elector.try_acquire():
                 break
-        except Exception as exc:
-            log.warning("lease not acquired", extra={"reason": type(exc).__name__})
+        except LeaseUnusable:
+            raise
+        except SecretSyncError as exc:
+            log.warning(
+                "lease not acquired", extra={"reason": type(exc).__name__, "error": str(exc)}
+            )
+        if elector.holder and elector.holder != standing_by_for:
+            standing_by_for = elector.holder
+            log.info(f"standing by while {elector.holder} leads", extra={"object": where})
         health.beat()
         stop.wait(2.0)
     health.leading = True
-    log.info("leading", extra={"object": elector.name})
+    log.info("leading", extra={"object": where})
+
+
+def _warn_if_another_leads(api: kube_client.ApiClient, settings: OperatorSettings) -> None:
+    """Without leader election this process syncs regardless; if a replica holds the Lease
+    (the in-cluster Deployment, say), both would write the same Secrets: say so once."""
+    log.info(
+        "leader election off; this process syncs on its own (--leader-elect to stand by)",
+        extra={"object": f"{settings.lease_namespace}/{settings.lease_name}"},
+    )
+    probe = LeaderElector(api, settings.lease_namespace, settings.lease_name, _identity(settings))
+    try:
+        holder = probe.other_holder()
+    except SecretSyncError:
+        return  # no namespace or no right to read it: nobody we can see leads
+    if holder:
+        log.warning(
+            f"{holder} holds the leader lease and syncs too, so two operators write the same "
+            "Secrets; stop one of them, or run this one with --leader-elect to stand by",
+            extra={"object": f"{settings.lease_namespace}/{settings.lease_name}"},
+        )
+
+
+def _identity(settings: OperatorSettings) -> str:
+    return settings.identity or socket.gethostname()
 
 
 def _keep_leading(elector: LeaderElector, stop: threading.Event) -> None:
@@ -89,7 +124,7 @@ def _assemble(
         statuses,
         events,
         Resolver(ClusterCredentials(api), metrics),
-        CachedLookup(state, ClusterLookup(api)),
+        CachedLookup(state, ClusterLookup(api), controller_class=settings.controller_class),
         metrics,
         rollouts,
     )
@@ -103,6 +138,8 @@ def _assemble(
         repositories=shared_repositories(),
         label_selector=settings.label_selector,
         default_refresh_interval=settings.default_refresh_interval,
+        controller_class=settings.controller_class,
+        raw_stores=ClusterLookup(api),
     )
     return controller, rollouts
 
@@ -137,14 +174,15 @@ def run(settings: OperatorSettings) -> int:
     stop = threading.Event()
     elector = None
     if settings.leader_election:
-        identity = settings.identity or socket.gethostname()
         elector = LeaderElector(
             api,
             settings.lease_namespace,
             settings.lease_name,
-            identity,
+            _identity(settings),
             advertise=_advertised_webhook(settings),
         )
+    else:
+        _warn_if_another_leads(api, settings)
     # Up before the Lease is ours: a standby forwards the pushes it is sent to the leader.
     receiver = _receiver(settings, elector)
     if elector is not None:

@@ -46,7 +46,7 @@ def start_operator(
     ) -> harness.Operator:
         """`also`: more namespaces to watch besides the test's own; `env`: extra environment
         for the operator process (AWS_ENDPOINT_URL, say)."""
-        extra = [] if leader_election else ["--no-leader-elect"]
+        extra = ["--leader-elect"] if leader_election else ["--no-leader-elect"]
         operator = harness.start(
             operator_kubeconfig,
             tmp_path / f"operator-{len(started)}.log",

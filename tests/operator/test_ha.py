@@ -53,6 +53,7 @@ def test_killing_the_leader_hands_over(
     start: Callable[[str], harness.Operator] = lambda identity: harness.start(  # noqa: E731
         operator_kubeconfig,
         tmp_path / f"{identity}.log",
+        "--leader-elect",  # off by default outside a cluster
         "--namespace",
         kube.namespace,
         "--identity",

@@ -123,6 +123,7 @@ def test_a_standby_forwards_the_push_to_the_leader(
         operator = harness.start(
             operator_kubeconfig,
             tmp_path / f"{identity}.log",
+            "--leader-elect",  # off by default outside a cluster
             "--namespace",
             kube.namespace,
             "--identity",
