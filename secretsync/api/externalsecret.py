@@ -136,14 +136,52 @@ class RewriteTransform:
     template: str = field("Go template; .value is the key.")
 
 
+class MergeConflictPolicy(enum.StrEnum):
+    ERROR = "Error"
+    IGNORE = "Ignore"
+
+
+class MergePriorityPolicy(enum.StrEnum):
+    STRICT = "Strict"
+    IGNORE_NOT_FOUND = "IgnoreNotFound"
+
+
+class MergeStrategy(enum.StrEnum):
+    EXTRACT = "Extract"
+    JSON = "JSON"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RewriteMerge:
+    into: str = field("Key of the merged JSON (strategy JSON only).", default="", schema_default="")
+    priority: tuple[str, ...] = field("Keys merged last, in this order (they win).", default=())
+    priority_policy: MergePriorityPolicy = field(
+        "Strict fails when a priority key is absent.",
+        default=MergePriorityPolicy.STRICT,
+        schema_default="Strict",
+    )
+    conflict_policy: MergeConflictPolicy = field(
+        "Error fails when two values define one key.",
+        default=MergeConflictPolicy.ERROR,
+        schema_default="Error",
+    )
+    strategy: MergeStrategy = field(
+        "Extract: one key per merged field; JSON: the merged object under `into`.",
+        default=MergeStrategy.EXTRACT,
+        schema_default="Extract",
+    )
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Rewrite:
+    merge: RewriteMerge | None = field("Merge JSON values into one.", default=None)
     regexp: RewriteRegexp | None = field("Rename keys with a regular expression.", default=None)
     transform: RewriteTransform | None = field("Rename keys with a template.", default=None)
 
     def validate(self, path: str) -> None:
-        if (self.regexp is None) == (self.transform is None):
-            raise ConfigError("set exactly one of: regexp, transform", field=path)
+        chosen = [op for op in (self.merge, self.regexp, self.transform) if op is not None]
+        if len(chosen) != 1:
+            raise ConfigError("set exactly one of: merge, regexp, transform", field=path)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -193,7 +231,22 @@ class TemplateFrom:
     config_map: TemplateRef | None = field("Templates from a ConfigMap.", default=None)
     secret: TemplateRef | None = field("Templates from a Secret.", default=None)
     literal: str | None = field("An inline template rendered as a YAML map.", default=None)
-    target: TemplateTarget = field("Where the rendered keys go.", default=TemplateTarget.DATA)
+    target: str = field(
+        "Where the rendered keys go: Data, Annotations or Labels (any case); for a "
+        "target.manifest also a field path such as spec.config or spec.rules[0].hosts.",
+        default=TemplateTarget.DATA.value,
+        schema_default="Data",
+    )
+    values_decoding_strategy: DecodingStrategy = field(
+        "Decoding applied to each rendered value.", default=DecodingStrategy.NONE
+    )
+
+    @property
+    def well_known_target(self) -> TemplateTarget | None:
+        """Data, Annotations or Labels, matched case-insensitively as ESO does; None for a
+        field path (only a target.manifest accepts those)."""
+        wanted = self.target or TemplateTarget.DATA.value
+        return next((t for t in TemplateTarget if t.value.lower() == wanted.lower()), None)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -221,6 +274,22 @@ class Template:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class ManifestReference:
+    api_version: str = field('apiVersion of the target, e.g. "v1" or "example.com/v1".')
+    kind: str = field('Kind of the target, e.g. "ConfigMap".')
+
+    def validate(self, path: str) -> None:
+        if not self.api_version:
+            raise ConfigError("is required", field=f"{path}.apiVersion")
+        if not self.kind:
+            raise ConfigError("is required", field=f"{path}.kind")
+
+    @property
+    def is_secret(self) -> bool:
+        return self.api_version == "v1" and self.kind == "Secret"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Target:
     name: str | None = field("Name of the Secret; defaults to the ExternalSecret's.", default=None)
     creation_policy: CreationPolicy = field(
@@ -233,6 +302,42 @@ class Target:
     )
     immutable: bool = field("Make the Secret immutable.", default=False)
     template: Template | None = field("Blueprint for the Secret.", default=None)
+    manifest: ManifestReference | None = field(
+        "Write this kind (a ConfigMap, a custom resource) instead of a Secret; the operator "
+        "needs --unsafe-allow-generic-targets and RBAC for the kind.",
+        default=None,
+    )
+
+    @property
+    def generic(self) -> ManifestReference | None:
+        """The manifest when the target is not a plain Secret (v1 Secret is the default)."""
+        return None if self.manifest is None or self.manifest.is_secret else self.manifest
+
+
+class SyncWindowKind(enum.StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+SYNC_WINDOW_SCHEDULE = (
+    r"^(@(annually|yearly|monthly|weekly|daily|midnight|hourly)|@every [^\s]+.*"
+    r"|[^\s]+( [^\s]+){4})$"
+)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SyncWindow:
+    schedule: str = field(
+        "5-field cron (UTC) or @daily, @hourly, @every 1h...: when the window opens.",
+        pattern=SYNC_WINDOW_SCHEDULE,
+    )
+    duration: Duration = field("How long it stays open after each opening.")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SyncWindows:
+    kind: SyncWindowKind = field("allow: refresh only inside a window; deny: never inside one.")
+    windows: tuple[SyncWindow, ...] = field("The windows; all share the kind.")
 
 
 class WorkloadKind(enum.StrEnum):
@@ -277,6 +382,9 @@ class ExternalSecretSpec:
         "How often to re-read; 0 means once.", default=Duration(hours=1), schema_default="1h"
     )
     refresh_policy: RefreshPolicy | None = field("CreatedOnce, Periodic or OnChange.", default=None)
+    sync_windows: SyncWindows | None = field(
+        "When periodic refreshes may run (UTC); spec changes sync at any time.", default=None
+    )
     data: tuple[ExternalSecretData, ...] = field("One key each.", default=())
     data_from: tuple[DataFrom, ...] = field("Bulk sources, merged in order.", default=())
     rollout: Rollout | None = field(
@@ -302,6 +410,21 @@ class ExternalSecretSpec:
                 field=f"{path}.target.deletionPolicy",
             )
         self._validate_store_refs(path)
+        self._validate_template_targets(path)
+
+    def _validate_template_targets(self, path: str) -> None:
+        """ESO's rule: into a Secret, templateFrom writes only Data, Annotations or Labels; a
+        field path would reach type, immutable or ownerReferences."""
+        template = self.target.template
+        if template is None or self.target.generic is not None:
+            return
+        for i, item in enumerate(template.template_from):
+            if item.well_known_target is None:
+                raise ConfigError(
+                    f"target {item.target!r} is not allowed when targeting a Secret; use Data, "
+                    "Annotations or Labels (field paths need target.manifest)",
+                    field=f"{path}.target.template.templateFrom[{i}].target",
+                )
 
     def _validate_store_refs(self, path: str) -> None:
         if self.secret_store_ref is not None:

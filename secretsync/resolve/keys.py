@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 
 from secretsync.api.externalsecret import ConversionStrategy, Rewrite
 from secretsync.errors import ConfigError
+from secretsync.resolve import merge
 
 MAX_KEY_LENGTH = 253
 _VALID_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
@@ -86,7 +87,12 @@ def rewrite_keys(
     transform rewrite (the template engine lives elsewhere)."""
     result = dict(data)
     for i, rewrite in enumerate(rewrites):
-        rename = _renamer(rewrite, f"{where}.rewrite[{i}]", transform)
+        here = f"{where}.rewrite[{i}]"
+        if rewrite.merge is not None:
+            # Merge combines values rather than renaming keys (resolve/merge.py).
+            result = merge.rewrite_merge(rewrite.merge, result, f"{here}.merge")
+            continue
+        rename = _renamer(rewrite, here, transform)
         result = {rename(key): value for key, value in result.items()}
     return result
 
