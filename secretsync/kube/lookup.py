@@ -10,6 +10,7 @@ from kubernetes import client
 from secretsync.api.crds import GROUP, STORAGE_VERSION
 from secretsync.api.externalsecret import StoreKind
 from secretsync.api.objects import SecretStore, parse_store
+from secretsync.errors import NotFound
 from secretsync.kube.client import mapped
 
 
@@ -30,6 +31,24 @@ class ClusterLookup:
                     GROUP, STORAGE_VERSION, namespace, "secretstores", name
                 )
         return parse_store(raw)
+
+    def raw_store(self, kind: str, namespace: str | None, name: str) -> Mapping[str, Any] | None:
+        """The store as stored, unparsed (its class matters even when we cannot parse it);
+        None when it does not exist."""
+        try:
+            with mapped(f"reading {kind} {name}"):
+                raw: Any
+                if kind == StoreKind.CLUSTER_SECRET_STORE.value:
+                    raw = self._custom.get_cluster_custom_object(
+                        GROUP, STORAGE_VERSION, "clustersecretstores", name
+                    )
+                else:
+                    raw = self._custom.get_namespaced_custom_object(
+                        GROUP, STORAGE_VERSION, str(namespace), "secretstores", name
+                    )
+        except NotFound:
+            return None
+        return dict(raw)
 
     def namespace_labels(self, namespace: str) -> Mapping[str, str]:
         with mapped(f"reading namespace {namespace}"):

@@ -7,7 +7,7 @@ import datetime
 import logging
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from secretsync.api.store import SopsProvider
 from secretsync.errors import ConfigError, SecretSyncError
@@ -17,7 +17,7 @@ from secretsync.gitsource.source import revision_from
 from secretsync.metrics import Counter
 from secretsync.operator.state import Key, State, es_key
 from secretsync.operator.telemetry import Health, Metrics
-from secretsync.reconcile import status, writes
+from secretsync.reconcile import classes, status, writes
 from secretsync.reconcile.cluster_sync import ClusterSyncer
 from secretsync.reconcile.queue import WorkQueue
 from secretsync.reconcile.sync import StatusWriter, Syncer
@@ -25,6 +25,15 @@ from secretsync.resolve.secret import DATA_HASH_ANNOTATION, data_hash
 
 log = logging.getLogger(__name__)
 STORE_PLURALS = {"SecretStore": "secretstores", "ClusterSecretStore": "clustersecretstores"}
+
+
+class RawStores(Protocol):
+    """A store read from the cluster as it is stored (None when it does not exist), for one the
+    watch has not delivered yet: its class decides whether we may touch what uses it."""
+
+    def raw_store(
+        self, kind: str, namespace: str | None, name: str
+    ) -> Mapping[str, Any] | None: ...
 
 
 def parse_selector(text: str) -> list[tuple[str, str, str | None]]:
@@ -101,8 +110,12 @@ class Controller:
         repositories: Repositories | None = None,
         label_selector: str = "",
         default_refresh_interval: str = "1h",
+        controller_class: str = classes.DEFAULT_CLASS,
+        raw_stores: RawStores | None = None,
     ) -> None:
         self.state = state
+        self.controller_class = controller_class
+        self._store_reader = raw_stores
         self.resolver = syncer.resolver
         self.cluster_syncer = cluster_syncer
         self._cluster_es: dict[str, dict[str, Any]] = {}
@@ -151,15 +164,27 @@ class Controller:
             self.state.drop_store(kind, namespace, name)
             self._raw_stores.pop((kind, namespace, name), None)
             return
+        previous = self._raw_stores.get((kind, namespace, name))
         self._raw_stores[(kind, namespace, name)] = dict(raw)
         try:
             self.state.put_store(raw)
         except ConfigError as exc:
-            self._store_status(raw, kind, "False", "InvalidProviderConfig", str(exc))
+            if self._ours(raw):
+                self._store_status(raw, kind, "False", "InvalidProviderConfig", str(exc))
             return
+        if not self._ours(raw):
+            # Another operator's store: its status and its ExternalSecrets are not ours to
+            # touch. Those we were syncing stop at their next turn (the check in _sync).
+            return
+        users = self.state.users_of(kind, namespace, name)
+        if classes.moved_in(previous, raw, self.controller_class):
+            # Handed over to us: sync its ExternalSecrets now, not at their next refresh.
+            log.info("store handed over to this controller class", extra={"store": name})
+            with self._moved_lock:
+                self._moved |= set(users)
         # Reaching the source and logging in is slow I/O: a worker does it, off kopf's loop.
         self.queue.add(("store", kind, namespace, name))
-        for key in self.state.users_of(kind, namespace, name):
+        for key in users:
             self.queue.add(key)
 
     def on_cluster_external_secret(self, event_type: str | None, raw: Mapping[str, Any]) -> None:
@@ -195,11 +220,31 @@ class Controller:
         for name in list(self._cluster_es):
             self.queue.add(("ces", name, None, name))
 
+    # --- controller classes ----------------------------------------------------------------
+
+    def _ours(self, raw_store: Mapping[str, Any]) -> bool:
+        return classes.processes(classes.store_class(raw_store), self.controller_class)
+
+    def _class_of(self, ref: classes.StoreKey) -> str | None:
+        raw: Mapping[str, Any] | None = self._raw_stores.get(ref)
+        if raw is None and self._store_reader is not None:
+            # Not delivered by the watch yet (at start-up the ExternalSecrets may come first):
+            # ask the cluster rather than guess, or we could write on another operator's object.
+            raw = self._store_reader.raw_store(*ref)
+        return None if raw is None else classes.store_class(raw)
+
+    def reconciles_es(self, raw: Mapping[str, Any]) -> bool:
+        return classes.reconciles(classes.store_refs(raw), self._class_of, self.controller_class)
+
+    def reconciles_ces(self, raw: Mapping[str, Any]) -> bool:
+        refs = classes.cluster_store_refs(raw)
+        return classes.reconciles(refs, self._class_of, self.controller_class)
+
     def _validate_store(self, key: tuple[str, str, str | None, str]) -> None:
         _, kind, namespace, name = key
         raw = self._raw_stores.get((kind, namespace, name))
         store = self.state.cached_store((kind, namespace, name))
-        if raw is None or store is None:
+        if raw is None or store is None or not self._ours(raw):
             return
         where = namespace or _credential_namespace(raw)
         if where is None:
@@ -283,13 +328,31 @@ class Controller:
         try:
             if key[0] == "store":
                 self._validate_store(key)
-            elif key[3] in self._cluster_es:
+            elif key[3] in self._cluster_es and self.reconciles_ces(self._cluster_es[key[3]]):
                 retry = self.cluster_syncer.sync(self._cluster_es[key[3]])
         except Exception:
             log.exception("sync crashed", extra={"object": key[3]})
             failed = True
         finally:
             self.queue.done(key, failed=failed, retry_after=retry)
+
+    def _reconciles(self, key: Key, raw: Mapping[str, Any]) -> bool:
+        """Whether this ExternalSecret is ours (its stores' class); marks it done when not."""
+        try:
+            ours = self.reconciles_es(raw)
+        except SecretSyncError as exc:
+            log.warning(
+                "store class unknown; retrying",
+                extra={"object": f"{key[0]}/{key[1]}", "reason": type(exc).__name__},
+            )
+            self.queue.done(key, failed=True)
+            return False
+        if not ours:
+            # Another operator's (ESO's): no status, no Event, no Secret write, no metric.
+            # A store event brings it back here if the store is handed over to us.
+            self.metrics.forget(*key)
+            self.queue.done(key)
+        return ours
 
     def _sync(self, key: Key) -> None:
         if len(key) == 4:  # a store or a ClusterExternalSecret; ExternalSecret keys are pairs
@@ -298,6 +361,8 @@ class Controller:
         raw = self.state.get_es(key)
         if raw is None:
             self.queue.done(key)
+            return
+        if not self._reconciles(key, raw):
             return
         with self._moved_lock:
             moved = key in self._moved

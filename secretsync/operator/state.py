@@ -15,6 +15,7 @@ from typing import Any
 from secretsync.api.externalsecret import StoreKind
 from secretsync.api.objects import CLUSTER_SECRET_STORE, SecretStore, parse_store
 from secretsync.errors import ConfigError, NotFound
+from secretsync.reconcile import classes
 from secretsync.resolve.resolver import StoreLookup
 
 Key = tuple[str, str]
@@ -125,7 +126,8 @@ class State:
 
 class CachedLookup:
     """Stores from the watch cache (no API call per sync), with the cluster as a fallback for
-    a store not seen yet; namespace labels cached for a minute."""
+    a store not seen yet; namespace labels cached for a minute. A store of another controller
+    class is refused, as ESO's client manager refuses an "unmanaged store"."""
 
     def __init__(
         self,
@@ -133,11 +135,21 @@ class CachedLookup:
         cluster: StoreLookup,
         clock: Callable[[], float] = time.monotonic,
         ttl: float = 60.0,
+        controller_class: str = classes.DEFAULT_CLASS,
     ) -> None:
         self._state, self._cluster, self._clock, self._ttl = state, cluster, clock, ttl
+        self._class = controller_class
         self._labels: dict[str, tuple[float, Mapping[str, str]]] = {}
 
     def store(self, kind: StoreKind, namespace: str, name: str) -> SecretStore:
+        found = self._store(kind, namespace, name)
+        klass = found.spec.controller or ""
+        if not classes.processes(klass, self._class):
+            message = classes.foreign_store_message(kind.value, name, klass, self._class)
+            raise ConfigError(message)
+        return found
+
+    def _store(self, kind: StoreKind, namespace: str, name: str) -> SecretStore:
         scope = None if kind is StoreKind.CLUSTER_SECRET_STORE else namespace
         found = self._state.cached_store((kind.value, scope, name))
         if found is not None:
