@@ -59,9 +59,10 @@ class Unsupported(ConfigError):
     which field it is and what secretsync supports instead. Permanent until the spec changes.
     """
 
-    def __init__(self, *, field: str, instead: str) -> None:
+    def __init__(self, *, field: str, instead: str, value: str | None = None) -> None:
         self.instead = instead
-        super().__init__(f"is not supported by secretsync; {instead}", field=field)
+        what = f"{value!r} is" if value is not None else "is"
+        super().__init__(f"{what} not supported by secretsync; {instead}", field=field)
 
 
 class AccessDenied(SecretSyncError):

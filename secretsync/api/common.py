@@ -10,7 +10,7 @@ from secretsync.api.fields import field
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SecretKeySelector:
-    name: str = field("Name of the Secret.")
+    name: str = field("Name of the Secret.", crd_optional=True)
     key: str | None = field("Key inside the Secret.", default=None)
     namespace: str | None = field(
         "Namespace of the Secret. Only a ClusterSecretStore may set it; without it, a "

@@ -8,7 +8,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from secretsync.api.fields import Duration, field
+from secretsync.api.fields import Duration, field, kept
 from secretsync.errors import ConfigError
 
 SECRET_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"
@@ -62,15 +62,21 @@ class NullBytePolicy(enum.StrEnum):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class StoreRef:
-    name: str = field("Name of the SecretStore or ClusterSecretStore.")
+    name: str = field("Name of the SecretStore or ClusterSecretStore.", crd_optional=True)
+    # No schema default: ESO's CRD has none, and a default would add a field to stored objects.
     kind: StoreKind = field(
-        "Kind of the store.", default=StoreKind.SECRET_STORE, schema_default="SecretStore"
+        "Kind of the store; empty means SecretStore.", default=StoreKind.SECRET_STORE
     )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SourceRef:
     store_ref: StoreRef | None = field("Use this store for this entry only.", default=None)
+    generator_ref: Any = kept(
+        "ESO's generator source (Password, VaultDynamicSecret, ...).",
+        instead="read the value from a store with sourceRef.storeRef; generators are not "
+        "implemented yet",
+    )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -106,7 +112,7 @@ class ExternalSecretData:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class FindName:
-    regexp: str = field("RE2 regular expression, matched anywhere in the name.")
+    regexp: str = field("RE2 regular expression, matched anywhere in the name.", crd_optional=True)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -253,6 +259,10 @@ class TemplateFrom:
 class TemplateMetadata:
     labels: Mapping[str, str] = field("Labels (templated).", default_factory=dict)
     annotations: Mapping[str, str] = field("Annotations (templated).", default_factory=dict)
+    finalizers: Any = kept(
+        "ESO's finalizers for the target (templated).",
+        instead="leave it unset: secretsync writes no finalizers on the target",
+    )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -293,7 +303,10 @@ class ManifestReference:
 class Target:
     name: str | None = field("Name of the Secret; defaults to the ExternalSecret's.", default=None)
     creation_policy: CreationPolicy = field(
-        "Who owns the Secret.", default=CreationPolicy.OWNER, schema_default="Owner"
+        "Who owns the Secret.",
+        default=CreationPolicy.OWNER,
+        schema_default="Owner",
+        kept_values={"CreateOrMerge": "use Owner, Orphan, Merge or None"},
     )
     deletion_policy: DeletionPolicy = field(
         "What happens when remote keys disappear.",
@@ -471,6 +484,7 @@ class ClusterExternalSecretSpec:
         "Deprecated: use namespaceSelectors.", default=None
     )
     namespaces: tuple[str, ...] = field("Namespaces by name.", default=())
+    # No schema default: ESO's CRD has none (its controller defaults to 1m, as the parser does).
     refresh_time: Duration = field(
-        "How often namespaces are re-evaluated.", default=Duration(minutes=1), schema_default="1m"
+        "How often namespaces are re-evaluated.", default=Duration(minutes=1)
     )

@@ -32,6 +32,14 @@ class Meta:
 
     int_or_string: bool = False
     preserve_unknown: bool = False
+    crd_optional: bool = False
+    """Required by the parser but not by the CRD, because ESO's CRD does not require it: a
+    schema stricter than ESO's would refuse objects ESO stores."""
+
+    kept_values: Mapping[str, str] | None = None
+    """Enum values ESO defines and secretsync does not implement -> what to use instead. The
+    schema allows them (so such an object is stored); the parser answers `Unsupported`."""
+
     unsupported: str | None = None
     """For a field ESO defines and secretsync does not implement (see `kept`): what secretsync
     supports instead. The schema keeps any value there verbatim; the parser refuses a set one."""
@@ -75,9 +83,13 @@ def field(
     one_of: Mapping[str, type | KeptOption] | None = None,
     int_or_string: bool = False,
     preserve_unknown: bool = False,
+    crd_optional: bool = False,
+    kept_values: Mapping[str, str] | None = None,
 ) -> Any:
     required = default is _MISSING and default_factory is _MISSING
     meta = Meta(
+        crd_optional=crd_optional,
+        kept_values=kept_values,
         doc=doc,
         json=json,
         required=required,

@@ -29,17 +29,17 @@ def parse(cls: type[T], raw: object, path: str) -> T:
     """Build a model instance from `raw`; unknown keys are ignored, as the apiserver prunes them."""
     if not isinstance(raw, Mapping):
         raise ConfigError(f"must be an object, not {_kind(raw)}", field=path)
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    _refuse_kept(fields, raw, path)
     values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for f in fields:
         name = json_name(f)
         meta = meta_of(f)
         child = f"{path}.{name}" if path else name
+        if meta.unsupported is not None:
+            continue
         if meta.one_of is not None:
             values[f.name] = _parse_union(meta.one_of, raw.get(name), child, required=meta.required)
-            continue
-        if meta.unsupported is not None:
-            if raw.get(name) not in UNSET:
-                raise Unsupported(field=child, instead=meta.unsupported)
             continue
         if name not in raw or raw[name] is None:
             if meta.required:
@@ -51,6 +51,22 @@ def parse(cls: type[T], raw: object, path: str) -> T:
     if callable(validate):
         validate(path)
     return instance
+
+
+def _refuse_kept(
+    fields: tuple[dataclasses.Field[Any], ...], raw: Mapping[str, Any], path: str
+) -> None:
+    """Unsupported first: what secretsync does not implement is the news, not a sibling's error."""
+    for f in fields:
+        meta = meta_of(f)
+        name = json_name(f)
+        child = f"{path}.{name}" if path else name
+        value = raw.get(name)
+        if meta.unsupported is not None and value not in UNSET:
+            raise Unsupported(field=child, instead=meta.unsupported)
+        if meta.kept_values and isinstance(value, str) and value in meta.kept_values:
+            # An enum value names an option, never a secret: it may be echoed.
+            raise Unsupported(field=child, instead=meta.kept_values[value], value=value)
 
 
 def convert(hint: Any, value: object, path: str) -> Any:

@@ -32,12 +32,14 @@ def object_schema(cls: type) -> JSON:
         else:
             prop = type_schema(hints(cls)[f.name])
         prop = {"description": meta.doc, **prop}
+        if meta.kept_values:
+            prop["enum"] = [*prop["enum"], *meta.kept_values]
         if meta.pattern:
             prop["pattern"] = meta.pattern
         if meta.schema_default is not None:
             prop["default"] = meta.schema_default
         properties[name] = prop
-        if meta.required:
+        if meta.required and not meta.crd_optional:
             required.append(name)
     schema: JSON = {"type": "object", "properties": properties}
     if required:

@@ -8,7 +8,7 @@ import enum
 from typing import Any
 
 from secretsync.api.common import CAProvider, SecretKeySelector, ServiceAccountSelector
-from secretsync.api.fields import Duration, KeptOption, field
+from secretsync.api.fields import Duration, KeptOption, field, kept
 from secretsync.errors import ConfigError
 
 # --- Vault / OpenBao -----------------------------------------------------------------------
@@ -62,15 +62,15 @@ class VaultJwtAuth:
 class VaultUserPass:
     path: str = field("Mount path of the userpass backend.", default="userpass")
     username: str = field("User name.")
-    secret_ref: SecretKeySelector = field("The password, from a Secret.")
+    secret_ref: SecretKeySelector = field("The password, from a Secret.", crd_optional=True)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class VaultCertAuth:
     path: str = field("Mount path of the cert backend.", default="cert")
     vault_role: str | None = field("Vault role.", default=None)
-    client_cert: SecretKeySelector = field("Client certificate (PEM).")
-    secret_ref: SecretKeySelector = field("Client key (PEM).")
+    client_cert: SecretKeySelector = field("Client certificate (PEM).", crd_optional=True)
+    secret_ref: SecretKeySelector = field("Client key (PEM).", crd_optional=True)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -86,6 +86,18 @@ class VaultAuth:
     user_pass: VaultUserPass | None = field("Userpass login.", default=None)
     jwt: VaultJwtAuth | None = field("JWT/OIDC login.", default=None)
     cert: VaultCertAuth | None = field("TLS certificate login.", default=None)
+    iam: Any = kept(
+        "ESO's AWS IAM login (Vault's aws auth method).",
+        instead="log in with tokenSecretRef, appRole, kubernetes, userPass, jwt or cert",
+    )
+    ldap: Any = kept(
+        "ESO's LDAP login.",
+        instead="log in with tokenSecretRef, appRole, kubernetes, userPass, jwt or cert",
+    )
+    gcp: Any = kept(
+        "ESO's Google Cloud login (Vault's gcp auth method).",
+        instead="log in with tokenSecretRef, appRole, kubernetes, userPass, jwt or cert",
+    )
 
     def method(self) -> object:
         for candidate in (
@@ -125,7 +137,27 @@ class VaultProvider:
     namespace: str | None = field("Vault Enterprise / OpenBao namespace.", default=None)
     ca_bundle: str | None = field("Base64 PEM bundle of the server's CA.", default=None)
     ca_provider: CAProvider | None = field("Server CA from a Secret or ConfigMap.", default=None)
-    auth: VaultAuth = field("How to log in.")
+    auth: VaultAuth = field("How to log in.", crd_optional=True)
+    tls: Any = kept(
+        "ESO's client certificate for mutual TLS with the server.",
+        instead="authenticate with auth.cert; the server CA comes from caBundle or caProvider",
+    )
+    read_your_writes: Any = kept(
+        "ESO's read-your-writes consistency for Vault Enterprise performance standbys.",
+        instead="leave it unset: secretsync reads from the server address it is given",
+    )
+    forward_inconsistent: Any = kept(
+        "ESO's forwarding of inconsistent reads to the active node (Vault Enterprise).",
+        instead="leave it unset: secretsync reads from the server address it is given",
+    )
+    headers: Any = kept(
+        "ESO's extra HTTP headers sent with every request.",
+        instead="leave it unset; put a proxy in front of the server if it needs headers",
+    )
+    check_and_set: Any = kept(
+        "ESO's check-and-set options for PushSecret writes.",
+        instead="leave it unset: secretsync does not push secrets yet",
+    )
 
     def validate(self, path: str) -> None:
         if self.ca_bundle is not None and self.ca_provider is not None:
@@ -143,16 +175,16 @@ class AWSService(enum.StrEnum):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class AWSSecretRef:
     access_key_id_secret_ref: SecretKeySelector = field(
-        "Access key ID.", json="accessKeyIDSecretRef"
+        "Access key ID.", json="accessKeyIDSecretRef", crd_optional=True
     )
-    secret_access_key_secret_ref: SecretKeySelector = field("Secret access key.")
+    secret_access_key_secret_ref: SecretKeySelector = field("Secret access key.", crd_optional=True)
     session_token_secret_ref: SecretKeySelector | None = field("Session token.", default=None)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class AWSJwtAuth:
     service_account_ref: ServiceAccountSelector = field(
-        "ServiceAccount annotated with eks.amazonaws.com/role-arn (IRSA)."
+        "ServiceAccount annotated with eks.amazonaws.com/role-arn (IRSA).", crd_optional=True
     )
 
 
@@ -170,7 +202,10 @@ class AWSTag:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class AWSProvider:
-    service: AWSService = field("SecretsManager or ParameterStore.")
+    service: AWSService = field(
+        "SecretsManager or ParameterStore.",
+        kept_values={"CertificateManager": "use SecretsManager or ParameterStore"},
+    )
     region: str = field("AWS region.")
     role: str | None = field("Role ARN assumed last.", default=None)
     additional_roles: tuple[str, ...] = field("Roles assumed in order before role.", default=())
@@ -179,6 +214,18 @@ class AWSProvider:
     transitive_tag_keys: tuple[str, ...] = field("Transitive session tag keys.", default=())
     prefix: str | None = field("Prepended to every remoteRef.key.", default=None)
     auth: AWSAuth | None = field("Credentials; the SDK's default chain when absent.", default=None)
+    secrets_manager: Any = kept(
+        "ESO's Secrets Manager options (forceDeleteWithoutRecovery, recoveryWindowInDays).",
+        instead="leave it unset: these only affect PushSecret deletes, which secretsync does "
+        "not do yet",
+    )
+    custom_session_tags: Any = kept(
+        "ESO's session tags taken from the ExternalSecret.",
+        instead="set sessionTags on the store",
+    )
+    session_tags_policy: Any = kept(
+        "ESO's policy for custom session tags.", instead="set sessionTags on the store"
+    )
 
 
 # --- SOPS files in Git (secretsync extension) ----------------------------------------------
@@ -273,4 +320,8 @@ class SecretStoreSpec:
     )
     conditions: tuple[ClusterStoreCondition, ...] = field(
         "ClusterSecretStore only: namespaces that may use it (ORed).", default=()
+    )
+    retry_settings: Any = kept(
+        "ESO's retry count and interval for provider clients.",
+        instead="leave it unset: secretsync retries with its own capped, jittered backoff",
     )
