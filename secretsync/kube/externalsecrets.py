@@ -9,6 +9,7 @@ from kubernetes import client
 
 from secretsync.api.crds import GROUP, STORAGE_VERSION
 from secretsync.kube.client import mapped
+from secretsync.kube.secrets import FIELD_MANAGER
 
 
 class StatusClient:
@@ -22,9 +23,15 @@ class StatusClient:
         with mapped(f"updating status of {plural} {name}"):
             if namespace is None:
                 self._custom.patch_cluster_custom_object_status(
-                    GROUP, STORAGE_VERSION, plural, name, body
+                    GROUP, STORAGE_VERSION, plural, name, body, field_manager=FIELD_MANAGER
                 )
             else:
                 self._custom.patch_namespaced_custom_object_status(
-                    GROUP, STORAGE_VERSION, namespace, plural, name, body
+                    GROUP,
+                    STORAGE_VERSION,
+                    namespace,
+                    plural,
+                    name,
+                    body,
+                    field_manager=FIELD_MANAGER,
                 )
