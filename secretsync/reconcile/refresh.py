@@ -9,6 +9,7 @@ import json
 
 from secretsync.api.externalsecret import CreationPolicy, ExternalSecretSpec, RefreshPolicy
 from secretsync.api.objects import ObjectMeta
+from secretsync.reconcile import windows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,7 +64,10 @@ def should_refresh(
     if never_synced or changed or source_moved:
         return True
     assert state.refresh_time is not None
-    return state.refresh_time > now or state.refresh_time + interval <= now
+    if state.refresh_time > now:
+        return True
+    # A due periodic refresh waits for the sync windows (ESO checks them last, and only here).
+    return state.refresh_time + interval <= now and windows.allowed(spec.sync_windows, now)
 
 
 def seconds_until_due(
@@ -76,7 +80,14 @@ def seconds_until_due(
     if state.refresh_time is None:
         return 0.0
     due = state.refresh_time + spec.refresh_interval
-    return max(0.0, (due - now).total_seconds())
+    if due > now:
+        return (due - now).total_seconds()
+    # Overdue: at once, unless the sync windows hold it back; then when they next allow it.
+    # (ESO polls with its backoff meanwhile; waking at the edge is the same, minus the polls.)
+    opens = windows.next_allowed(spec.sync_windows, now)
+    if opens is None:
+        return None
+    return max(0.0, (opens - now).total_seconds())
 
 
 def secret_valid(target: TargetState, policy: CreationPolicy) -> bool:
