@@ -131,7 +131,13 @@ def _assemble(
     controller = Controller(
         state,
         syncer,
-        ClusterSyncer(ChildClient(api), statuses),
+        ClusterSyncer(
+            ChildClient(api),
+            statuses,
+            on_ready=lambda name, ready: metrics.object_condition(
+                "ClusterExternalSecret", None, name, ready
+            ),
+        ),
         statuses=statuses,
         metrics=metrics,
         health=health,

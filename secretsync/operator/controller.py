@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -163,6 +164,7 @@ class Controller:
         if event_type == "DELETED":
             self.state.drop_store(kind, namespace, name)
             self._raw_stores.pop((kind, namespace, name), None)
+            self.metrics.forget_object(kind, namespace, name)
             return
         previous = self._raw_stores.get((kind, namespace, name))
         self._raw_stores[(kind, namespace, name)] = dict(raw)
@@ -175,6 +177,7 @@ class Controller:
         if not self._ours(raw):
             # Another operator's store: its status and its ExternalSecrets are not ours to
             # touch. Those we were syncing stop at their next turn (the check in _sync).
+            self.metrics.forget_object(kind, namespace, name)
             return
         users = self.state.users_of(kind, namespace, name)
         if classes.moved_in(previous, raw, self.controller_class):
@@ -195,6 +198,7 @@ class Controller:
             # Its ExternalSecrets carry it as controller owner: the garbage collector removes them.
             self._cluster_es.pop(name, None)
             self.queue.forget(key)
+            self.metrics.forget_object("ClusterExternalSecret", None, name)
             return
         self._cluster_es[name] = dict(raw)
         self.queue.add(key)
@@ -266,6 +270,10 @@ class Controller:
     def _store_status(
         self, raw: Mapping[str, Any], kind: str, ready: str, reason: str, message: str
     ) -> None:
+        meta = raw.get("metadata") or {}
+        self.metrics.object_condition(
+            kind, meta.get("namespace"), str(meta.get("name")), ready == "True"
+        )
         current = raw.get("status") or {}
         previous = current.get("conditions") or []
         old = next((c for c in previous if c.get("type") == "Ready"), None)
@@ -283,7 +291,6 @@ class Controller:
             "message": message,
             "lastTransitionTime": status.timestamp(now),
         }
-        meta = raw.get("metadata") or {}
         try:
             self.statuses.patch_status(
                 STORE_PLURALS[kind],
@@ -325,6 +332,8 @@ class Controller:
     def _sync_other(self, key: tuple[str, str, str | None, str]) -> None:
         retry: float | None = None
         failed = False
+        started = time.monotonic()
+        kind = key[1] if key[0] == "store" else "ClusterExternalSecret"
         try:
             if key[0] == "store":
                 self._validate_store(key)
@@ -335,6 +344,16 @@ class Controller:
             failed = True
         finally:
             self.queue.done(key, failed=failed, retry_after=retry)
+        if self._tracked(key):
+            self.metrics.object_reconciled(kind, key[2], key[3], time.monotonic() - started)
+
+    def _tracked(self, key: tuple[str, str, str | None, str]) -> bool:
+        """A store or ClusterExternalSecret that exists and is ours, so has metrics."""
+        if key[0] == "store":
+            raw = self._raw_stores.get((key[1], key[2], key[3]))
+        else:
+            raw = self._cluster_es.get(key[3])
+        return raw is not None and self._ours(raw)
 
     def _reconciles(self, key: Key, raw: Mapping[str, Any]) -> bool:
         """Whether this ExternalSecret is ours (its stores' class); marks it done when not."""
@@ -367,13 +386,23 @@ class Controller:
         with self._moved_lock:
             moved = key in self._moved
             self._moved.discard(key)
+        started = time.monotonic()
         try:
             result = self.syncer.sync(raw, source_moved=moved)
         except Exception:
             log.exception("sync crashed", extra={"object": f"{key[0]}/{key[1]}"})
+            self._reconciled(key, True, started)
             self.queue.done(key, failed=True)
             return
         finally:
             self.syncs.inc()
             self.health.beat()
+        self._reconciled(key, result.failed, started)
         self.queue.done(key, failed=result.failed, retry_after=result.next_refresh)
+
+    def _reconciled(self, key: Key, failed: bool, started: float) -> None:
+        self.metrics.reconciled(key[0], key[1], failed, time.monotonic() - started)
+        if self.state.get_es(key) is None:
+            # Deleted while it synced: the deletion's forget ran first; the gone object
+            # must not keep the series the sync just wrote.
+            self.metrics.forget(*key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from secretsync.api.objects import parse_cluster_external_secret
@@ -29,6 +29,8 @@ class Children(Protocol):
 class ClusterSyncer:
     children: Children
     statuses: StatusWriter
+    on_ready: Callable[[str, bool], None] = lambda name, ready: None
+    """Told each pass whether the ClusterExternalSecret is Ready (its status_condition gauge)."""
 
     def sync(self, raw: Mapping[str, Any]) -> float | None:
         """Converge; returns seconds until namespaces are evaluated again."""
@@ -73,6 +75,7 @@ class ClusterSyncer:
         error: str | None,
     ) -> None:
         ready = error is None and not failed
+        self.on_ready(str((raw.get("metadata") or {}).get("name")), ready)
         message = error or (
             "all namespaces provisioned" if ready else f"{len(failed)} namespace(s) failed"
         )

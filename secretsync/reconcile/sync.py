@@ -68,7 +68,9 @@ class Rollouts(Protocol):
 
 
 class SyncMetrics(Protocol):
-    def synced(self, store: str, ok: bool, reason: str, seconds: float) -> None: ...
+    def synced(
+        self, store: tuple[str, str, str], ok: bool, reason: str, seconds: float
+    ) -> None: ...
     def condition(self, namespace: str, name: str, ready: bool) -> None: ...
 
 
@@ -135,7 +137,8 @@ class Syncer:
         except SecretSyncError as exc:
             message = redact(str(exc))
             self._record(raw, es, _failure(message), "UpdateFailed")
-            self.metrics.synced(store, False, type(exc).__name__, time.monotonic() - started)
+            seconds = time.monotonic() - started
+            self.metrics.synced(_store_labels(es), False, type(exc).__name__, seconds)
             log.warning(
                 "sync failed",
                 extra={
@@ -146,7 +149,8 @@ class Syncer:
                 },
             )
             return Result(next_refresh=None, failed=True)
-        self.metrics.synced(store, True, outcome.reason.value, time.monotonic() - started)
+        seconds = time.monotonic() - started
+        self.metrics.synced(_store_labels(es), True, outcome.reason.value, seconds)
         new_state = refresh.SyncState(
             refresh_time=now, synced_resource_version=refresh.synced_version(es.metadata)
         )
@@ -241,6 +245,17 @@ class Syncer:
                 raw, "ExternalSecret", event, outcome.message, warning=not outcome.ready
             )
         self.metrics.condition(str(meta.get("namespace")), str(meta.get("name")), outcome.ready)
+
+
+def _store_labels(es: ExternalSecret) -> tuple[str, str, str]:
+    """(kind, namespace, name) of the store, namespace "" for a ClusterSecretStore: a name
+    alone would add up same-named SecretStores of different namespaces."""
+    ref = es.spec.secret_store_ref
+    if ref is None:
+        return ("", "", "")
+    kind = str(ref.kind) or "SecretStore"
+    namespace = "" if kind == "ClusterSecretStore" else (es.metadata.namespace or "default")
+    return (kind, namespace, ref.name)
 
 
 def _failure(message: str) -> status.Outcome:
