@@ -2,6 +2,8 @@
 
 external-secrets.io v1 is served and stored; v1beta1 is served with the same schema and no
 conversion (strategy None), because manifests and clusters still use it (DESIGN.md §3).
+PushSecret, ClusterPushSecret and the generator kinds are served as ESO serves them (v1alpha1),
+their specs kept verbatim until secretsync implements them (unserved.py, docs/api.md).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from secretsync.api.externalsecret import ClusterExternalSecretSpec, ExternalSecretSpec
 from secretsync.api.schema import JSON, object_schema
 from secretsync.api.store import SecretStoreSpec
+from secretsync.api.unserved import STORED_KINDS, V1ALPHA1, StoredKind, spec_model
 
 GROUP = "external-secrets.io"
 VERSIONS = ("v1", "v1beta1")
@@ -22,10 +25,15 @@ STORAGE_VERSION = "v1"
 class Kind:
     kind: str
     plural: str
-    short: str
+    short: tuple[str, ...]
     scope: str
     spec: type
     columns: tuple[JSON, ...]
+    group: str = GROUP
+    versions: tuple[str, ...] = VERSIONS
+    storage: str = STORAGE_VERSION
+    categories: tuple[str, ...] = ("external-secrets",)
+    status_subresource: bool = True
 
 
 def _ready_columns() -> tuple[JSON, ...]:
@@ -54,13 +62,44 @@ _STORE_COLUMNS = (
     *_ready_columns(),
 )
 
+
+def _stored(stored: StoredKind) -> Kind:
+    age = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
+    columns: tuple[JSON, ...] = (age,)
+    if stored.kind in ("PushSecret", "ClusterPushSecret"):
+        columns = (age, *_ready_columns())
+    elif stored.kind == "GeneratorState":
+        deadline = ".spec.garbageCollectionDeadline"
+        columns = ({"name": "GC Deadline", "type": "string", "jsonPath": deadline}, age)
+    generator = stored.group != GROUP
+    return Kind(
+        stored.kind,
+        stored.plural,
+        stored.short_names,
+        stored.scope,
+        spec_model(stored),
+        columns,
+        group=stored.group,
+        versions=(V1ALPHA1,),
+        storage=V1ALPHA1,
+        categories=(
+            ("external-secrets", "external-secrets-generators")
+            if generator
+            else ("external-secrets",)
+        ),
+        status_subresource=stored.status_subresource,
+    )
+
+
 KINDS = (
-    Kind("ExternalSecret", "externalsecrets", "es", "Namespaced", ExternalSecretSpec, _ES_COLUMNS),
-    Kind("SecretStore", "secretstores", "ss", "Namespaced", SecretStoreSpec, _STORE_COLUMNS),
+    Kind(
+        "ExternalSecret", "externalsecrets", ("es",), "Namespaced", ExternalSecretSpec, _ES_COLUMNS
+    ),
+    Kind("SecretStore", "secretstores", ("ss",), "Namespaced", SecretStoreSpec, _STORE_COLUMNS),
     Kind(
         "ClusterSecretStore",
         "clustersecretstores",
-        "css",
+        ("css",),
         "Cluster",
         SecretStoreSpec,
         _STORE_COLUMNS,
@@ -68,11 +107,12 @@ KINDS = (
     Kind(
         "ClusterExternalSecret",
         "clusterexternalsecrets",
-        "ces",
+        ("ces",),
         "Cluster",
         ClusterExternalSecretSpec,
         _ready_columns(),
     ),
+    *(_stored(stored) for stored in STORED_KINDS),
 )
 
 
@@ -91,35 +131,35 @@ def crd(kind: Kind) -> dict[str, Any]:
             "spec": object_schema(kind.spec),
             "status": _status_schema(),
         },
-        "required": ["spec"],
+        # No required spec: ESO's CRDs do not require one either.
     }
     versions = [
         {
             "name": version,
             "served": True,
-            "storage": version == STORAGE_VERSION,
+            "storage": version == kind.storage,
             "schema": {"openAPIV3Schema": schema},
-            "subresources": {"status": {}},
+            "subresources": {"status": {}} if kind.status_subresource else {},
             "additionalPrinterColumns": list(kind.columns),
         }
-        for version in VERSIONS
+        for version in kind.versions
     ]
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
         "metadata": {
-            "name": f"{kind.plural}.{GROUP}",
+            "name": f"{kind.plural}.{kind.group}",
             "labels": {"app.kubernetes.io/part-of": "secretsync"},
         },
         "spec": {
-            "group": GROUP,
+            "group": kind.group,
             "names": {
                 "kind": kind.kind,
                 "listKind": f"{kind.kind}List",
                 "plural": kind.plural,
                 "singular": kind.kind.lower(),
-                "shortNames": [kind.short],
-                "categories": ["external-secrets"],
+                **({"shortNames": list(kind.short)} if kind.short else {}),
+                "categories": list(kind.categories),
             },
             "scope": kind.scope,
             "conversion": {"strategy": "None"},
