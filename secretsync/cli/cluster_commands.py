@@ -48,6 +48,7 @@ def _operator(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         default_refresh_interval=args.default_refresh_interval,
         metrics_address=args.metrics_address,
+        extended_metric_labels=args.enable_extended_metric_labels,
         log_format=LogFormat(args.log_format),
         log_level=args.log_level,
         kubeconfig=args.kubeconfig,
@@ -122,6 +123,12 @@ def register_operator(subparsers: Any) -> None:
         "--metrics-address",
         default=_env("METRICS_ADDRESS", "0.0.0.0:8080"),
         help="host:port of /metrics, /healthz and /readyz; empty turns them off",
+    )
+    add(
+        "--enable-extended-metric-labels",
+        action="store_true",
+        default=_env("ENABLE_EXTENDED_METRIC_LABELS", "false") == "true",
+        help="as ESO's flag: add the objects' app.kubernetes.io/* labels to their metrics",
     )
     add("--log-format", choices=["json", "text"], default=_env("LOG_FORMAT", "json"))
     add("--log-level", default=_env("LOG_LEVEL", "INFO"))

@@ -174,7 +174,8 @@ def run(settings: OperatorSettings) -> int:
     if settings.kubeconfig:
         os.environ["KUBECONFIG"] = settings.kubeconfig  # kopf's login reads it from here
     api = kube_client.api_client(settings.kubeconfig)
-    metrics, health = telemetry.Metrics(), telemetry.Health()
+    metrics = telemetry.Metrics(extended_labels=settings.extended_metric_labels)
+    health = telemetry.Health()
     if settings.metrics_address:
         telemetry.serve(settings.metrics_address, metrics, health)
     stop = threading.Event()

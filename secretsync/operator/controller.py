@@ -148,6 +148,7 @@ class Controller:
                 self._moved.discard(key)
             self.metrics.forget(*key)
             return
+        self.metrics.labels("ExternalSecret", key[0], key[1], labels)
         body = dict(raw)
         spec = dict(body.get("spec") or {})
         spec.setdefault("refreshInterval", self._default_interval)
@@ -168,6 +169,7 @@ class Controller:
             return
         previous = self._raw_stores.get((kind, namespace, name))
         self._raw_stores[(kind, namespace, name)] = dict(raw)
+        self.metrics.labels(kind, namespace, name, meta.get("labels") or {})
         try:
             self.state.put_store(raw)
         except ConfigError as exc:
@@ -201,6 +203,9 @@ class Controller:
             self.metrics.forget_object("ClusterExternalSecret", None, name)
             return
         self._cluster_es[name] = dict(raw)
+        self.metrics.labels(
+            "ClusterExternalSecret", None, name, (raw.get("metadata") or {}).get("labels") or {}
+        )
         self.queue.add(key)
 
     def on_push(self, pushed: Push) -> int:

@@ -22,15 +22,25 @@ two namespaces stay apart.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from secretsync.metrics import Counter, Family, Gauge, Histogram, ProcessMetrics, exposition
 
 OBJECT = ("name", "namespace")
 CONDITION = ("name", "namespace", "condition", "status")
+EXTENDED = (
+    "app_kubernetes_io_name",
+    "app_kubernetes_io_instance",
+    "app_kubernetes_io_version",
+    "app_kubernetes_io_component",
+    "app_kubernetes_io_part_of",
+    "app_kubernetes_io_managed_by",
+)
+"""ESO's --enable-extended-metric-labels: the object's recommended labels, as label names."""
 STORE = ("store_kind", "store_namespace", "store")
 NANOSECONDS = 1e9
 CONDITION_KINDS = {
@@ -45,34 +55,49 @@ _READABLE = {
     "clustersecretstore": "Cluster Secret Store",
     "clusterexternalsecret": "Cluster External Secret",
 }
+_NOT_ALNUM = re.compile(r"[^a-zA-Z0-9 ]+")
+ObjectKey = tuple[str, str]
+"""(namespace, name); namespace "" for a cluster-scoped object."""
+
+
+def extended_values(labels: Mapping[str, str]) -> tuple[str, ...]:
+    """The EXTENDED label values from an object's labels, keys cleaned as ESO's RefineLabels
+    does (every run of characters other than letters and digits becomes one underscore)."""
+    found = {_NOT_ALNUM.sub("_", key): value for key, value in labels.items()}
+    return tuple(found.get(name, "") for name in EXTENDED)
 
 
 class ObjectMetrics:
     """ESO's status_condition and reconcile_duration gauges of one kind."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, extended: bool) -> None:
         readable = _READABLE[prefix]
+        extra = EXTENDED if extended else ()
         self.condition = Gauge(
             f"{prefix}_status_condition",
             f"The status condition of a specific {readable}",
-            CONDITION,
+            (*CONDITION, *extra),
         )
         self.duration = Gauge(
-            f"{prefix}_reconcile_duration", f"The duration time to reconcile the {readable}", OBJECT
+            f"{prefix}_reconcile_duration",
+            f"The duration time to reconcile the {readable}",
+            (*OBJECT, *extra),
         )
 
-    def ready(self, namespace: str, name: str, ready: bool) -> None:
-        current, other = ("True", "False") if ready else ("False", "True")
-        self.condition.set(name, namespace, "Ready", current, value=1.0)
-        self.condition.set(name, namespace, "Ready", other, value=0.0)
+    def ready(self, key: ObjectKey, extra: tuple[str, ...], ready: bool) -> None:
+        (namespace, name), (current, other) = key, ("True", "False") if ready else ("False", "True")
+        self.condition.set(name, namespace, "Ready", current, *extra, value=1.0)
+        self.condition.set(name, namespace, "Ready", other, *extra, value=0.0)
 
-    def reconciled(self, namespace: str, name: str, seconds: float) -> None:
-        self.duration.set(name, namespace, value=round(seconds * NANOSECONDS))
+    def reconciled(self, key: ObjectKey, extra: tuple[str, ...], seconds: float) -> None:
+        namespace, name = key
+        self.duration.set(name, namespace, *extra, value=round(seconds * NANOSECONDS))
 
-    def forget(self, namespace: str, name: str) -> None:
+    def forget(self, key: ObjectKey, extra: tuple[str, ...]) -> None:
+        namespace, name = key
         for status in ("True", "False"):
-            self.condition.remove(name, namespace, "Ready", status)
-        self.duration.remove(name, namespace)
+            self.condition.remove(name, namespace, "Ready", status, *extra)
+        self.duration.remove(name, namespace, *extra)
 
     @property
     def families(self) -> tuple[Family, ...]:
@@ -80,25 +105,36 @@ class ObjectMetrics:
 
 
 class Metrics:
-    """Implements the domain's SyncMetrics and the providers' Telemetry."""
+    """Implements the domain's SyncMetrics and the providers' Telemetry.
 
-    def __init__(self) -> None:
+    With `extended_labels` (ESO's --enable-extended-metric-labels) the per-object series also
+    carry the object's app.kubernetes.io/* labels; `labels()` tells them, and a change of them
+    replaces the object's series.
+    """
+
+    def __init__(self, *, extended_labels: bool = False) -> None:
+        extra = EXTENDED if extended_labels else ()
+        self._extended = extended_labels
+        self._extra: dict[tuple[str, str, str], tuple[str, ...]] = {}
+        self._extra_lock = threading.Lock()
         self.sync_calls = Counter(
             "externalsecret_sync_calls_total",
             "Total number of the External Secret sync calls",
-            OBJECT,
+            (*OBJECT, *extra),
         )
         self.sync_errors = Counter(
             "externalsecret_sync_calls_error",
             "Total number of the External Secret sync errors",
-            OBJECT,
+            (*OBJECT, *extra),
         )
         self.provider_calls = Counter(
             "externalsecret_provider_api_calls_count",
             "Number of API calls towards the secret provider",
             ("provider", "call", "status"),
         )
-        self.objects = {kind: ObjectMetrics(prefix) for kind, prefix in CONDITION_KINDS.items()}
+        self.objects = {
+            kind: ObjectMetrics(prefix, extended_labels) for kind, prefix in CONDITION_KINDS.items()
+        }
         self.store_syncs = Counter(
             "secretsync_store_sync_calls_total",
             "Syncs of ExternalSecrets by the store they read and their result.",
@@ -120,14 +156,45 @@ class Metrics:
         self.extra: list[Family] = []
         self._process = ProcessMetrics()
 
+    # --- object labels (extended labels only) -----------------------------------------------
+
+    def labels(
+        self, kind: str, namespace: str | None, name: str, labels: Mapping[str, str]
+    ) -> None:
+        """The object's current labels, before its metrics are set."""
+        if not self._extended:
+            return
+        values = extended_values(labels)
+        ident = (kind, namespace or "", name)
+        with self._extra_lock:
+            previous = self._extra.get(ident)
+        if previous is not None and previous != values:
+            self._forget(kind, (namespace or "", name))  # the old label values' series go
+        with self._extra_lock:
+            self._extra[ident] = values
+
+    def _values(self, kind: str, key: ObjectKey) -> tuple[str, ...]:
+        if not self._extended:
+            return ()
+        with self._extra_lock:
+            return self._extra.get((kind, *key), ("",) * len(EXTENDED))
+
+    def _forget(self, kind: str, key: ObjectKey) -> None:
+        extra = self._values(kind, key)
+        self.objects[kind].forget(key, extra)
+        if kind == "ExternalSecret":
+            self.sync_calls.remove(key[1], key[0], *extra)
+            self.sync_errors.remove(key[1], key[0], *extra)
+
     # --- ExternalSecrets (SyncMetrics) ------------------------------------------------------
 
     def reconciled(self, namespace: str, name: str, failed: bool, seconds: float) -> None:
         """One reconcile of an ExternalSecret ran (ESO counts every one, due or not)."""
-        self.sync_calls.inc(name, namespace)
+        extra = self._values("ExternalSecret", (namespace, name))
+        self.sync_calls.inc(name, namespace, *extra)
         if failed:
-            self.sync_errors.inc(name, namespace)
-        self.objects["ExternalSecret"].reconciled(namespace, name, seconds)
+            self.sync_errors.inc(name, namespace, *extra)
+        self.objects["ExternalSecret"].reconciled((namespace, name), extra, seconds)
 
     def synced(self, store: tuple[str, str, str], ok: bool, reason: str, seconds: float) -> None:
         """A sync that read its store ran: `store` is (kind, namespace, name), namespace ""
@@ -138,26 +205,29 @@ class Metrics:
         self.sync_seconds.observe(seconds, *store)
 
     def condition(self, namespace: str, name: str, ready: bool) -> None:
-        self.objects["ExternalSecret"].ready(namespace, name, ready)
+        self.object_condition("ExternalSecret", namespace, name, ready)
 
     def forget(self, namespace: str, name: str) -> None:
         """The ExternalSecret is gone (or no longer ours): drop every series it had."""
-        self.objects["ExternalSecret"].forget(namespace, name)
-        self.sync_calls.remove(name, namespace)
-        self.sync_errors.remove(name, namespace)
+        self.forget_object("ExternalSecret", namespace, name)
 
-    # --- stores and ClusterExternalSecrets ---------------------------------------------------
+    # --- every kind -------------------------------------------------------------------------
 
     def object_condition(self, kind: str, namespace: str | None, name: str, ready: bool) -> None:
-        self.objects[kind].ready(namespace or "", name, ready)
+        key = (namespace or "", name)
+        self.objects[kind].ready(key, self._values(kind, key), ready)
 
     def object_reconciled(
         self, kind: str, namespace: str | None, name: str, seconds: float
     ) -> None:
-        self.objects[kind].reconciled(namespace or "", name, seconds)
+        key = (namespace or "", name)
+        self.objects[kind].reconciled(key, self._values(kind, key), seconds)
 
     def forget_object(self, kind: str, namespace: str | None, name: str) -> None:
-        self.objects[kind].forget(namespace or "", name)
+        key = (namespace or "", name)
+        self._forget(kind, key)
+        with self._extra_lock:
+            self._extra.pop((kind, *key), None)
 
     # --- providers (Telemetry) ---------------------------------------------------------------
 

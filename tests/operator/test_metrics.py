@@ -19,6 +19,7 @@ from tests.operator.manifests import unique, vault, vault_store
 from tests.testbed import stack
 
 GROUP = "external-secrets.io"
+EXTENDED_SUFFIXES = ("name", "instance", "version", "component", "part_of", "managed_by")
 SERIES = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)')
 ESO_LABELS = {
@@ -153,6 +154,30 @@ def test_same_named_stores_in_two_namespaces_do_not_collide() -> None:
         "store": "vault",
         "reason": "AccessDenied",
     }
+
+
+def test_extended_labels_carry_the_objects_recommended_labels_as_eso_does() -> None:
+    metrics = Metrics(extended_labels=True)
+    labels = {"app.kubernetes.io/name": "api", "app.kubernetes.io/part-of": "shop", "team": "a"}
+    metrics.labels("ExternalSecret", "ns", "db", labels)
+    metrics.reconciled("ns", "db", failed=False, seconds=0.1)
+    metrics.condition("ns", "db", ready=True)
+    samples, _ = parse(metrics.text())
+    extended = tuple(f"app_kubernetes_io_{n}" for n in EXTENDED_SUFFIXES)
+    (calls,) = find(samples, "externalsecret_sync_calls_total")
+    assert tuple(calls[1]) == ("name", "namespace", *extended)
+    assert calls[1]["app_kubernetes_io_name"] == "api"
+    assert calls[1]["app_kubernetes_io_part_of"] == "shop"
+    assert calls[1]["app_kubernetes_io_version"] == ""
+    for sample in find(samples, "externalsecret_status_condition"):
+        assert tuple(sample[1]) == ("name", "namespace", "condition", "status", *extended)
+    # New label values replace the object's series rather than adding to them.
+    metrics.labels("ExternalSecret", "ns", "db", {"app.kubernetes.io/name": "web"})
+    metrics.condition("ns", "db", ready=True)
+    samples, _ = parse(metrics.text())
+    assert {s[1]["app_kubernetes_io_name"] for s in samples if s[1].get("name") == "db"} == {"web"}
+    metrics.forget("ns", "db")
+    assert not [s for s in parse(metrics.text())[0] if s[1].get("name") == "db"]
 
 
 def test_the_exposition_escapes_label_values_and_writes_histograms() -> None:
