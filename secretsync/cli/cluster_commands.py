@@ -15,8 +15,13 @@ from typing import Any
 
 def _render(args: argparse.Namespace) -> int:
     from secretsync.cli import render_command  # noqa: PLC0415 - lazy, see module docstring
+    from secretsync.errors import ConfigError  # noqa: PLC0415
 
-    return render_command.render(args)
+    try:
+        return render_command.render(args)
+    except ConfigError as exc:  # a kubeconfig that cannot be used, say
+        print(f"secretsync render: {exc}", file=sys.stderr)
+        return 2
 
 
 def _crds(args: argparse.Namespace) -> int:

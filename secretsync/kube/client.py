@@ -33,12 +33,22 @@ def api_client(kubeconfig: str | None = None, context: str | None = None) -> cli
     # The kubernetes package's config loaders carry no annotations.
     load = config.new_client_from_config
     if kubeconfig:
-        return typing.cast(client.ApiClient, load(config_file=kubeconfig, context=context))  # type: ignore[no-untyped-call]
+        try:
+            return typing.cast(client.ApiClient, load(config_file=kubeconfig, context=context))  # type: ignore[no-untyped-call]
+        except (config.ConfigException, OSError) as exc:
+            raise ConfigError(f"cannot use {kubeconfig}: {exc}", field="--kubeconfig") from exc
     try:
         return typing.cast(client.ApiClient, load(context=context))  # type: ignore[no-untyped-call]
     except config.ConfigException:
         configuration = client.Configuration()
-        config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+        try:
+            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+        except config.ConfigException as exc:
+            raise ConfigError(
+                "no kubeconfig ($KUBECONFIG or ~/.kube/config) and not running in a pod; "
+                "pass the cluster's kubeconfig file",
+                field="--kubeconfig",
+            ) from exc
         return client.ApiClient(configuration)
 
 

@@ -54,10 +54,9 @@ def _lead(elector: LeaderElector, health: telemetry.Health, stop: threading.Even
                 break
         except LeaseUnusable:
             raise
-        except SecretSyncError as exc:
-            log.warning(
-                "lease not acquired", extra={"reason": type(exc).__name__, "error": str(exc)}
-            )
+        except Exception as exc:  # the API server unreachable, say: worth retrying
+            error = str(exc) if isinstance(exc, SecretSyncError) else None  # ours are redacted
+            log.warning("lease not acquired", extra={"reason": type(exc).__name__, "error": error})
         if elector.holder and elector.holder != standing_by_for:
             standing_by_for = elector.holder
             log.info(f"standing by while {elector.holder} leads", extra={"object": where})

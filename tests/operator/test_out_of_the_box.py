@@ -69,6 +69,21 @@ def test_a_bad_leader_elect_variable_is_refused_without_a_traceback() -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_no_usable_kubeconfig_is_named_without_a_traceback(tmp_path: Path) -> None:
+    broken = tmp_path / "kubeconfig"
+    broken.write_text("apiVersion: v1\nkind: Config\nclusters: []\n")
+    for args, env, expected in (
+        (("--kubeconfig", str(tmp_path / "missing")), {}, "cannot use"),
+        (("--kubeconfig", str(broken)), {}, "cannot use"),
+        ((), {"KUBECONFIG": "", "HOME": str(tmp_path)}, "not running in a pod"),
+    ):
+        result = _operator(*args, env=env)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("secretsync operator: --kubeconfig: "), result.stderr
+        assert expected in result.stderr
+        assert "Traceback" not in result.stderr
+
+
 # --- on the test bed ---------------------------------------------------------------------
 
 
