@@ -11,7 +11,10 @@ units, so ESO's dashboards and alerts work unchanged:
 - `externalsecret_status_condition{name,namespace,condition,status}`: 1 for the current status
   of the Ready condition, 0 for the other one; likewise `secretstore_…`,
   `clustersecretstore_…` and `clusterexternalsecret_…` (namespace "" for cluster objects);
-- `externalsecret_provider_api_calls_count{provider,call,status}`.
+- `externalsecret_provider_api_calls_count{provider,call,status}`;
+- with --enable-extended-metric-labels, the per-object series also carry the object's
+  app.kubernetes.io/{name,instance,version,component,part-of,managed-by} labels, named as ESO
+  names them (app_kubernetes_io_name, ...).
 
 Where ESO leaks series we do not follow it: a deleted object's series are all removed (ESO keeps
 its counters and a `condition="Deleted"` gauge), and a ClusterExternalSecret that turns not
