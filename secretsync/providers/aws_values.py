@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
 from collections.abc import Callable, Iterable, Mapping
 
+from secretsync import goregexp
 from secretsync.api.externalsecret import RemoteRef
 from secretsync.errors import ConfigError, NotFound, SecretSyncError
 from secretsync.providers import gjson
@@ -101,18 +101,15 @@ def fingerprint(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def name_matcher(regexp: str | None) -> re.Pattern[str] | None:
-    """find.name.regexp is Go's MatchString: unanchored search."""
+def name_matcher(regexp: str | None) -> goregexp.Regexp | None:
+    """find.name.regexp is Go's MatchString: unanchored search, linear time."""
     if regexp is None:
         return None
-    try:
-        return re.compile(regexp)
-    except re.error as exc:
-        raise ConfigError(f"name.regexp is not a valid regular expression: {exc}") from None
+    return goregexp.compile(regexp, field="dataFrom.find.name.regexp")
 
 
-def matches(name: str, pattern: re.Pattern[str] | None) -> bool:
-    return pattern is None or pattern.search(name) is not None
+def matches(name: str, pattern: goregexp.Regexp | None) -> bool:
+    return pattern is None or pattern.match_string(name)
 
 
 def has_tags(tags: Iterable[Mapping[str, str]], wanted: Mapping[str, str]) -> bool:

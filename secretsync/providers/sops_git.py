@@ -14,11 +14,11 @@ import collections
 import contextlib
 import dataclasses
 import hashlib
-import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
 
+from secretsync import goregexp
 from secretsync.api.externalsecret import Find, RemoteRef
 from secretsync.api.store import SopsProvider
 from secretsync.errors import ConfigError, SecretSyncError
@@ -190,22 +190,17 @@ def identities_from_secret(
     return found
 
 
-def _name_pattern(query: Find) -> re.Pattern[str] | None:
+def _name_pattern(query: Find) -> goregexp.Regexp | None:
     if query.name is None:
         return None
-    try:
-        return re.compile(query.name.regexp)
-    except re.error as exc:
-        raise ConfigError(
-            f"is not a valid regular expression: {exc}", field="name.regexp"
-        ) from None
+    return goregexp.compile(query.name.regexp, field="dataFrom.find.name.regexp")
 
 
-def _wanted(name: str, path: str | None, pattern: re.Pattern[str] | None) -> bool:
+def _wanted(name: str, path: str | None, pattern: goregexp.Regexp | None) -> bool:
     """find: both filters when both are given; name.regexp searches anywhere, as RE2's does."""
     if path and not paths.matches_path(name, path):
         return False
-    return pattern is None or pattern.search(name) is not None
+    return pattern is None or pattern.match_string(name)
 
 
 def _store_label(ctx: StoreContext) -> str:

@@ -1,7 +1,8 @@
 """Key handling for dataFrom, in ESO's order: rewrite, else conversion; then validation.
 
-Rewrites use RE2 syntax with Go's `$1` / `${1}` / `$name` replacement rules, including the
-surprising one that `$1_x` names a group called `1_x` (ESO #1713), which expands to nothing.
+Rewrites are Go's Regexp.ReplaceAllString (secretsync.goregexp: RE2, linear time), with Go's
+`$1` / `${1}` / `$name` rules, including the surprising one that `$1_x` names a group called
+`1_x` (ESO #1713), which expands to nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from secretsync import goregexp
 from secretsync.api.externalsecret import ConversionStrategy, Rewrite
 from secretsync.errors import ConfigError
 from secretsync.resolve import merge
@@ -16,7 +18,6 @@ from secretsync.resolve import merge
 MAX_KEY_LENGTH = 253
 _VALID_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 _VALID_CHAR = re.compile(r"[-._a-zA-Z0-9]")
-_GO_NAME = re.compile(r"[A-Za-z0-9_]+")
 
 
 def convert_key(key: str, strategy: ConversionStrategy) -> str:
@@ -26,55 +27,6 @@ def convert_key(key: str, strategy: ConversionStrategy) -> str:
         return "_" if strategy is ConversionStrategy.DEFAULT else f"_U{ord(char):04x}_"
 
     return "".join(replace(c) for c in key)
-
-
-def compile_re2(pattern: str, where: str) -> re.Pattern[str]:
-    """Compile an RE2 pattern; the syntax Python shares with RE2 covers what ESO users write."""
-    translated = pattern.replace(r"\z", r"\Z")
-    try:
-        return re.compile(translated)
-    except re.error as exc:
-        raise ConfigError(f"invalid regular expression: {exc.msg}", field=where) from None
-
-
-def go_expand(template: str, match: re.Match[str]) -> str:
-    """Go's Regexp.Expand: `$$` is a dollar, `${name}` and `$name` are groups, unknown is empty."""
-    out, i = [], 0
-    while i < len(template):
-        char = template[i]
-        if char != "$" or i + 1 == len(template):
-            out.append(char)
-            i += 1
-            continue
-        if template[i + 1] == "$":
-            out.append("$")
-            i += 2
-            continue
-        if template[i + 1] == "{":
-            end = template.find("}", i + 2)
-            name = template[i + 2 : end] if end != -1 else ""
-            if end == -1 or not _GO_NAME.fullmatch(name):
-                out.append(char)
-                i += 1
-                continue
-            i = end + 1
-        else:
-            found = _GO_NAME.match(template, i + 1)
-            if found is None:
-                out.append(char)
-                i += 1
-                continue
-            name, i = found.group(), found.end()
-        out.append(_group(match, name))
-    return "".join(out)
-
-
-def _group(match: re.Match[str], name: str) -> str:
-    try:
-        value = match.group(int(name)) if name.isdigit() else match.group(name)
-    except IndexError:  # no such group: Go expands it to nothing
-        return ""
-    return value or ""
 
 
 def rewrite_keys(
@@ -101,9 +53,9 @@ def _renamer(
     rewrite: Rewrite, here: str, transform: Callable[[str, str, str], str]
 ) -> Callable[[str], str]:
     if rewrite.regexp is not None:
-        pattern = compile_re2(rewrite.regexp.source, f"{here}.regexp.source")
+        pattern = goregexp.compile(rewrite.regexp.source, field=f"{here}.regexp.source")
         target = rewrite.regexp.target
-        return lambda key: pattern.sub(lambda m: go_expand(target, m), key)
+        return lambda key: pattern.replace_all_string(key, target)
     assert rewrite.transform is not None, "validated: exactly one operation"
     template = rewrite.transform.template
     return lambda key: transform(template, key, f"{here}.transform.template")

@@ -3,10 +3,10 @@ ClusterSecretStore only where its conditions allow (names, regexes, label select
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from secretsync import goregexp
 from secretsync.api.objects import CLUSTER_SECRET_STORE, SecretStore
 from secretsync.errors import AccessDenied
 
@@ -32,16 +32,20 @@ def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> 
 
 
 def cluster_store_allows(store: SecretStore, namespace: str, labels: Mapping[str, str]) -> bool:
+    """ESO's order: per condition, names and the selector, then the regexes (Go's MatchString,
+    on RE2), so a bad regex is an error only when nothing before it allowed the namespace."""
     if not store.spec.conditions:
         return True
-    for condition in store.spec.conditions:
+    for i, condition in enumerate(store.spec.conditions):
         if namespace in condition.namespaces:
-            return True
-        if any(re.search(pattern, namespace) for pattern in condition.namespace_regexes):
             return True
         selector = condition.namespace_selector
         if isinstance(selector, Mapping) and selector_matches(selector, labels):
             return True
+        for j, pattern in enumerate(condition.namespace_regexes):
+            where = f"{store.kind} {store.metadata.name} spec.conditions[{i}].namespaceRegexes[{j}]"
+            if goregexp.match_string(pattern, namespace, field=where):
+                return True
     return False
 
 

@@ -6,10 +6,10 @@ Pure: the CLI finds and reads the file; this module parses it and picks the firs
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from secretsync import goregexp
 from secretsync.errors import ConfigError
 from secretsync.sops.metadata import to_plain
 from secretsync.sops.rules import RULE_FIELDS, Rules
@@ -106,12 +106,7 @@ def _rule(raw: Any, where: str) -> CreationRule:
     except (TypeError, ValueError):
         raise ConfigError("must be an integer", field=f"{where}.shamir_threshold") from None
     regex = str(raw.get("path_regex") or "")
-    try:
-        re.compile(regex)
-    except re.error as exc:
-        raise ConfigError(
-            f"invalid regular expression: {exc}", field=f"{where}.path_regex"
-        ) from None
+    goregexp.compile(regex, field=f"{where}.path_regex")
     return CreationRule(
         path_regex=regex,
         groups=groups,
@@ -147,6 +142,6 @@ def _indent(stores: dict[str, Any], name: str) -> int | None:
 def rule_for(config: Config, relative_path: str) -> CreationRule | None:
     """The first rule whose path_regex matches (a rule without one matches every file)."""
     for rule in config.rules:
-        if not rule.path_regex or re.search(rule.path_regex, relative_path):
+        if not rule.path_regex or goregexp.match_string(rule.path_regex, relative_path):
             return rule
     return None

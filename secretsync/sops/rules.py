@@ -1,17 +1,17 @@
 """Which leaves get encrypted: sops' suffix and regex rules (`Tree.shouldBeEncrypted`).
 
-Regexes are Go RE2, matched unanchored against each path component (or each active comment).
-Python's `re` agrees with RE2 on the patterns people write in `.sops.yaml`; we compile lazily and
-turn a pattern Python rejects into a ConfigError naming the field.
+Regexes are Go's (secretsync.goregexp, on RE2: linear time, since a file's metadata is input),
+matched unanchored against each path component (or each active comment); a pattern Go rejects
+is a ConfigError naming the field.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from secretsync import goregexp
 from secretsync.errors import ConfigError
 
 DEFAULT_UNENCRYPTED_SUFFIX = "_unencrypted"
@@ -54,7 +54,7 @@ class Rules:
         )
 
     @cached_property
-    def _patterns(self) -> dict[str, re.Pattern[str] | None]:
+    def _patterns(self) -> dict[str, goregexp.Regexp | None]:
         return {name: _compile(getattr(self, name), name) for name in RULE_FIELDS[2:]}
 
     @cached_property
@@ -64,7 +64,7 @@ class Rules:
 
     def matches_unencrypted_comment(self, text: str) -> bool:
         rx = self._patterns["unencrypted_comment_regex"]
-        return rx is not None and rx.search(text) is not None
+        return rx is not None and rx.match_string(text)
 
     def should_encrypt(
         self, path: Sequence[str], comments: Sequence[Sequence[str]], is_comment: bool
@@ -75,12 +75,12 @@ class Rules:
         if self.encrypted_suffix:
             encrypted = any(p.endswith(self.encrypted_suffix) for p in path)
         patterns = self._patterns
-        if (rx := patterns["unencrypted_regex"]) and any(rx.search(p) for p in path):
+        if (rx := patterns["unencrypted_regex"]) and any(rx.match_string(p) for p in path):
             encrypted = False
         if rx := patterns["encrypted_regex"]:
-            encrypted = any(rx.search(p) for p in path)
+            encrypted = any(rx.match_string(p) for p in path)
         if (rx := patterns["unencrypted_comment_regex"]) and any(
-            rx.search(c) for level in comments for c in level
+            rx.match_string(c) for level in comments for c in level
         ):
             encrypted = False
         if rx := patterns["encrypted_comment_regex"]:
@@ -89,7 +89,7 @@ class Rules:
 
 
 def _encrypted_by_comment(
-    rx: re.Pattern[str], comments: Sequence[Sequence[str]], is_comment: bool
+    rx: goregexp.Regexp, comments: Sequence[Sequence[str]], is_comment: bool
 ) -> bool:
     # The comment line that itself matches stays plaintext: sops skips the newest comment when
     # the leaf being decided is that comment.
@@ -98,15 +98,10 @@ def _encrypted_by_comment(
         for j, text in enumerate(level):
             if is_comment and i == last_level and j == len(level) - 1:
                 continue
-            if rx.search(text):
+            if rx.match_string(text):
                 return True
     return False
 
 
-def _compile(pattern: str, field: str) -> re.Pattern[str] | None:
-    if not pattern:
-        return None
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ConfigError(f"invalid regular expression: {exc}", field=field) from exc
+def _compile(pattern: str, field: str) -> goregexp.Regexp | None:
+    return goregexp.compile(pattern, field=field) if pattern else None

@@ -6,8 +6,9 @@ control. Every failure is a secretsync.errors.TemplateError naming the key and l
 
 Layout: lexer -> parser/parse_expr (nodes) -> executor, with Go's value model and printing in
 values/gofmt/quoting. Functions: builtins (Go's), sprig_* by family, eso_funcs (ESO's own);
-funcs.py assembles the map. Go library behaviour lives beside them: gojson, gobase64, gore2
-(RE2 on re), gotime, goyaml(_parse), pem; crypto_funcs is the only user of `cryptography`.
+funcs.py assembles the map. Go library behaviour lives beside them: gojson, gobase64, gotime,
+goyaml(_parse), pem; crypto_funcs is the only user of `cryptography`. Regexps are Go's, from
+secretsync.goregexp (RE2), shared with the providers and sops.
 """
 
 from secretsync.template.engine import (

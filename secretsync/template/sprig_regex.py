@@ -1,31 +1,24 @@
-"""sprig's regex functions (regex.go) over Go's RE2 semantics (see gore2.py)."""
+"""sprig's regex functions (regex.go) on Go's regexp semantics, in linear time (goregexp)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from secretsync.template.callables import FuncError, GoFunc, make
-from secretsync.template.gore2 import (
-    RegexError,
-    compile_re2,
-    expand,
-    find_all,
-    quote_meta,
-    replace_all,
-    split,
-)
+from secretsync import goregexp
+from secretsync.errors import ConfigError
+from secretsync.template.callables import MAX_RESULT_SIZE, FuncError, GoFunc, make
 
 
-def _compiled(pattern: str) -> Any:
+def _compiled(pattern: str) -> goregexp.Regexp:
     try:
-        return compile_re2(pattern)
-    except RegexError as exc:
+        return goregexp.compile(pattern)
+    except ConfigError as exc:
         raise FuncError(str(exc)) from None
 
 
 def regex_match(pattern: str, text: str) -> bool:
-    return _compiled(pattern).search(text) is not None
+    return _compiled(pattern).match_string(text)
 
 
 def _lenient_match(pattern: str, text: str) -> bool:
@@ -36,25 +29,29 @@ def _lenient_match(pattern: str, text: str) -> bool:
 
 
 def find_all_strings(pattern: str, text: str, limit: int) -> list[str]:
-    matches = find_all(_compiled(pattern), text, limit)
-    return [m.group(0) for m in matches]
+    return _compiled(pattern).find_all_string(text, limit)
 
 
 def find_first(pattern: str, text: str) -> str:
-    match = _compiled(pattern).search(text)
-    return match.group(0) if match else ""
+    return _compiled(pattern).find_string(text)
 
 
 def replace(pattern: str, text: str, repl: str) -> str:
-    return replace_all(_compiled(pattern), text, lambda m: expand(repl, m))
+    try:
+        return _compiled(pattern).replace_all_string(text, repl, max_bytes=MAX_RESULT_SIZE)
+    except goregexp.ResultTooLarge as exc:
+        raise FuncError(str(exc)) from None
 
 
 def replace_literal(pattern: str, text: str, repl: str) -> str:
-    return replace_all(_compiled(pattern), text, lambda m: repl)
+    try:
+        return _compiled(pattern).replace_all_literal_string(text, repl, max_bytes=MAX_RESULT_SIZE)
+    except goregexp.ResultTooLarge as exc:
+        raise FuncError(str(exc)) from None
 
 
 def regex_split(pattern: str, text: str, limit: int) -> list[str]:
-    return split(_compiled(pattern), pattern, text, limit) or []
+    return _compiled(pattern).split(text, limit) or []
 
 
 def _both(name: str, fn: Callable[..., Any], signature: str) -> dict[str, GoFunc]:
@@ -71,5 +68,5 @@ FUNCS: dict[str, GoFunc] = {
     **_both("regexReplaceAll", replace, "sss"),
     **_both("regexReplaceAllLiteral", replace_literal, "sss"),
     **_both("regexSplit", regex_split, "ssi"),
-    "regexQuoteMeta": make(quote_meta, "s"),
+    "regexQuoteMeta": make(goregexp.quote_meta, "s"),
 }

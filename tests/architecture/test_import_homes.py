@@ -26,6 +26,8 @@ HOMES: dict[str, tuple[str, ...]] = {
         "template/crypto_funcs.py",
     ),
     "ruamel": ("sops/yamlfmt.py", "sops/yamlplain.py"),
+    # google-re2: every user-supplied regexp, with Go's semantics, goes through goregexp.
+    "re2": ("goregexp/engine.py",),
 }
 
 

@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from secretsync.api.externalsecret import ConversionStrategy, DecodingStrategy, ExternalSecretSpec
+from secretsync.api.externalsecret import (
+    ConversionStrategy,
+    DecodingStrategy,
+    ExternalSecretSpec,
+    Rewrite,
+    RewriteRegexp,
+)
 from secretsync.api.parsing import parse
 from secretsync.errors import ConfigError, NotFound
 from secretsync.resolve import keys, plan, values
@@ -86,8 +92,9 @@ def test_a_rewrite_that_leaves_invalid_keys_names_the_entry() -> None:
     ],
 )
 def test_go_replacement_syntax(target: str, expected: str) -> None:
-    pattern = keys.compile_re2("^dev-(?P<name>.*)$", "f")
-    assert pattern.sub(lambda m: keys.go_expand(target, m), "dev-db") == expected
+    rewrite = Rewrite(regexp=RewriteRegexp(source="^dev-(?P<name>.*)$", target=target))
+    renamed = keys.rewrite_keys({"dev-db": b"v"}, (rewrite,), "spec", _no_transform)
+    assert renamed == {expected: b"v"}
 
 
 @pytest.mark.parametrize(
