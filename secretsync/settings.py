@@ -68,6 +68,10 @@ class OperatorSettings:
     """The URL standbys forward pushes to while this replica leads; defaults to
     http://$POD_IP:<webhook port>."""
 
+    allow_generic_targets: bool = False
+    """ESO's --unsafe-allow-generic-targets: ExternalSecrets may write ConfigMaps and custom
+    resources (spec.target.manifest), which are not encrypted at rest. Off by default."""
+
 
 def pod_namespace(environ: Mapping[str, str], namespace_file: Path) -> str | None:
     """The namespace of the pod we run in (POD_NAMESPACE from the downward API, else the

@@ -64,6 +64,7 @@ def _operator(args: argparse.Namespace) -> int:
         webhook_address=args.webhook_address,
         webhook_token_file=args.webhook_token_file,
         webhook_advertise=args.webhook_advertise,
+        allow_generic_targets=args.unsafe_allow_generic_targets,
     )
     try:
         return app.run(settings)
@@ -134,6 +135,13 @@ def register_operator(subparsers: Any) -> None:
         action="store_true",
         default=_env("ENABLE_EXTENDED_METRIC_LABELS", "false") == "true",
         help="as ESO's flag: add the objects' app.kubernetes.io/* labels to their metrics",
+    )
+    add(
+        "--unsafe-allow-generic-targets",
+        action="store_true",
+        default=_env("UNSAFE_ALLOW_GENERIC_TARGETS", "false") == "true",
+        help="as ESO's flag: let spec.target.manifest write ConfigMaps and custom resources "
+        "(not encrypted at rest; the kinds also need RBAC)",
     )
     add("--log-format", choices=["json", "text"], default=_env("LOG_FORMAT", "json"))
     add("--log-level", default=_env("LOG_LEVEL", "INFO"))

@@ -26,6 +26,7 @@ from secretsync.kube.externalsecrets import StatusClient
 from secretsync.kube.leases import LeaderElector, LeaseUnusable
 from secretsync.kube.lookup import ClusterLookup
 from secretsync.kube.secrets import SecretClient
+from secretsync.kube.targets import TargetClient
 from secretsync.kube.workloads import WorkloadClient
 from secretsync.operator import handlers, logs, telemetry, webhook
 from secretsync.operator.controller import Controller
@@ -126,6 +127,8 @@ def _assemble(
         CachedLookup(state, ClusterLookup(api), controller_class=settings.controller_class),
         metrics,
         rollouts,
+        targets=TargetClient(api),
+        allow_generic_targets=settings.allow_generic_targets,
     )
     controller = Controller(
         state,

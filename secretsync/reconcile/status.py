@@ -15,6 +15,13 @@ class Reason(enum.StrEnum):
     ERROR = "SecretSyncedError"
     DELETED = "SecretDeleted"
     MISSING = "SecretMissing"
+    UNSUPPORTED = "Unsupported"
+    """The spec (or its store) uses what ESO defines and secretsync does not implement."""
+    # The same outcomes for a target.manifest (a ConfigMap or custom resource), as ESO names them.
+    RESOURCE_SYNCED = "ResourceSynced"
+    RESOURCE_ERROR = "ResourceSyncedError"
+    RESOURCE_DELETED = "ResourceDeleted"
+    RESOURCE_MISSING = "ResourceMissing"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from secretsync.api.objects import ExternalSecret, parse_external_secret
 from secretsync.errors import ConfigError, SecretSyncError
-from secretsync.reconcile import refresh, status, writes
+from secretsync.reconcile import generic, refresh, status, writes
 from secretsync.redact import Redactor
 from secretsync.resolve.resolver import Resolver, StoreLookup
 from secretsync.resolve.secret import DATA_HASH_ANNOTATION, MANAGED_LABEL, data_hash
@@ -112,6 +112,10 @@ class Syncer:
     metrics: SyncMetrics
     rollouts: Rollouts | None = None
     clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
+    targets: generic.Targets | None = None
+    """ConfigMaps and custom resources, for spec.target.manifest."""
+    allow_generic_targets: bool = False
+    """--unsafe-allow-generic-targets: without it a target.manifest is refused, as in ESO."""
 
     def sync(self, raw: Mapping[str, Any], *, source_moved: bool = False) -> Result:
         started = time.monotonic()
@@ -121,6 +125,10 @@ class Syncer:
             # A spec the apiserver accepted but we cannot use: nothing to retry until it changes.
             self._record(raw, None, _failure(str(exc)), "InvalidSpec")
             return Result(next_refresh=None)
+        if es.spec.target.generic is not None:
+            # A ConfigMap or custom resource instead of a Secret: its own path (generic.py).
+            shell = generic.GenericSync(self, self.targets, self.allow_generic_targets)
+            return shell.sync(es, raw, source_moved=source_moved)
         store = es.spec.secret_store_ref.name if es.spec.secret_store_ref else ""
         existing = self.secrets.get(es.metadata.namespace or "default", es.target_name)
         now = self.clock()

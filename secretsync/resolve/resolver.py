@@ -20,7 +20,7 @@ from secretsync.providers.base import (
     StoreContext,
     Telemetry,
 )
-from secretsync.resolve import plan, secret, stores, templating
+from secretsync.resolve import manifest, plan, secret, stores, templating
 from secretsync.resolve.coalesce import Coalescing
 
 ProviderKey = tuple[str, str | None, str, str | None, str]
@@ -75,6 +75,28 @@ class Resolver:
     def resolve(
         self, es: ExternalSecret, lookup: StoreLookup
     ) -> tuple[secret.Desired, plan.Resolved]:
+        resolved = self.resolve_data(es, lookup)
+        template = es.spec.target.template
+        rendered = None
+        if template is not None:
+            source = self._template_source(es.metadata.namespace or "default")
+            rendered = templating.apply(template, resolved.data, source)
+        return secret.desired(es, resolved.data, rendered), resolved
+
+    def resolve_manifest(
+        self, es: ExternalSecret, lookup: StoreLookup
+    ) -> tuple[manifest.Content, plan.Resolved]:
+        """For a target.manifest: the data and the rendered placements; the object itself is
+        built against the live one (creationPolicy Merge starts from it)."""
+        resolved = self.resolve_data(es, lookup)
+        template = es.spec.target.template
+        placed = None
+        if template is not None:
+            source = self._template_source(es.metadata.namespace or "default")
+            placed = tuple(templating.placements(template, resolved.data, source))
+        return manifest.Content(data=resolved.data, placements=placed), resolved
+
+    def resolve_data(self, es: ExternalSecret, lookup: StoreLookup) -> plan.Resolved:
         namespace = es.metadata.namespace or "default"
 
         used: list[SecretStore] = []
@@ -92,11 +114,7 @@ class Resolver:
             # the next attempt starts from a fresh login.
             self._drop(self._key(store, namespace) for store in used)
             raise
-        template = es.spec.target.template
-        rendered = None
-        if template is not None:
-            rendered = templating.apply(template, resolved.data, self._template_source(namespace))
-        return secret.desired(es, resolved.data, rendered), resolved
+        return resolved
 
     def _template_source(self, namespace: str) -> templating.TemplateSource:
         def read(kind: str, name: str) -> Mapping[str, str]:
