@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Mapping
 from typing import Any
 
 from secretsync.api.common import CAProvider, SecretKeySelector, ServiceAccountSelector
@@ -66,6 +67,33 @@ class VaultUserPass:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class VaultLdapAuth:
+    path: str = field("Mount path of the LDAP backend.", default="ldap")
+    username: str = field("LDAP user name.")
+    secret_ref: SecretKeySelector = field("The LDAP password, from a Secret.", crd_optional=True)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VaultIamAuth:
+    """Vault's aws auth method, iam type: a signed sts:GetCallerIdentity request is the proof."""
+
+    path: str = field("Mount path of the aws auth backend.", default="aws")
+    region: str = field("AWS region the request is signed for.", default="us-east-1")
+    role: str | None = field("AWS role ARN assumed before logging in.", default=None)
+    vault_role: str = field("Vault role to log in as.")
+    external_id: str | None = field(
+        "ExternalId for assuming role.", json="externalID", default=None
+    )
+    vault_aws_iam_server_id: str | None = field(
+        "Value of the signed X-Vault-AWS-IAM-Server-ID header the server may require.",
+        json="vaultAwsIamServerID",
+        default=None,
+    )
+    secret_ref: AWSSecretRef | None = field("Static AWS keys from Secrets.", default=None)
+    jwt: AWSJwtAuth | None = field("Web identity from a ServiceAccount token (IRSA).", default=None)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class VaultCertAuth:
     path: str = field("Mount path of the cert backend.", default="cert")
     vault_role: str | None = field("Vault role.", default=None)
@@ -83,50 +111,49 @@ class VaultAuth:
     token_secret_ref: SecretKeySelector | None = field("A static token.", default=None)
     app_role: VaultAppRole | None = field("AppRole login.", default=None)
     kubernetes: VaultKubernetesAuth | None = field("Kubernetes login.", default=None)
+    ldap: VaultLdapAuth | None = field("LDAP login.", default=None)
     user_pass: VaultUserPass | None = field("Userpass login.", default=None)
     jwt: VaultJwtAuth | None = field("JWT/OIDC login.", default=None)
     cert: VaultCertAuth | None = field("TLS certificate login.", default=None)
-    iam: Any = kept(
-        "ESO's AWS IAM login (Vault's aws auth method).",
-        instead="log in with tokenSecretRef, appRole, kubernetes, userPass, jwt or cert",
-    )
-    ldap: Any = kept(
-        "ESO's LDAP login.",
-        instead="log in with tokenSecretRef, appRole, kubernetes, userPass, jwt or cert",
-    )
+    iam: VaultIamAuth | None = field("AWS IAM login (the aws auth method).", default=None)
     gcp: Any = kept(
         "ESO's Google Cloud login (Vault's gcp auth method).",
-        instead="log in with tokenSecretRef, appRole, kubernetes, userPass, jwt or cert",
+        instead="log in with tokenSecretRef, appRole, kubernetes, ldap, userPass, jwt, cert or iam",
     )
 
-    def method(self) -> object:
-        for candidate in (
+    def _methods(self) -> tuple[object, ...]:
+        # ESO's order (auth.go setAuth): the first one set wins.
+        return (
             self.token_secret_ref,
             self.app_role,
             self.kubernetes,
+            self.ldap,
             self.user_pass,
             self.jwt,
             self.cert,
-        ):
+            self.iam,
+        )
+
+    def method(self) -> object:
+        for candidate in self._methods():
             if candidate is not None:
                 return candidate
         raise AssertionError("validated: one method is set")
 
     def validate(self, path: str) -> None:
-        if all(
-            m is None
-            for m in (
-                self.token_secret_ref,
-                self.app_role,
-                self.kubernetes,
-                self.user_pass,
-                self.jwt,
-                self.cert,
-            )
-        ):
+        if all(m is None for m in self._methods()):
             raise ConfigError(
-                "set one of: tokenSecretRef, appRole, kubernetes, userPass, jwt, cert", field=path
+                "set one of: tokenSecretRef, appRole, kubernetes, ldap, userPass, jwt, cert, iam",
+                field=path,
             )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VaultCheckAndSet:
+    required: bool = field(
+        "Every write must carry the version it replaces (KV v2 check-and-set). Used by PushSecret.",
+        default=False,
+    )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -154,14 +181,19 @@ class VaultProvider:
         "ESO's extra HTTP headers sent with every request.",
         instead="leave it unset; put a proxy in front of the server if it needs headers",
     )
-    check_and_set: Any = kept(
-        "ESO's check-and-set options for PushSecret writes.",
-        instead="leave it unset: secretsync does not push secrets yet",
+    check_and_set: VaultCheckAndSet | None = field(
+        "Check-and-set for writes (PushSecret); KV v2 only.", default=None
     )
 
     def validate(self, path: str) -> None:
         if self.ca_bundle is not None and self.ca_provider is not None:
             raise ConfigError("set caBundle or caProvider, not both", field=path)
+        cas = self.check_and_set
+        if cas is not None and cas.required and self.version is KVVersion.V1:
+            raise ConfigError(
+                "checkAndSet is not supported with KV version v1; use version v2 or drop it",
+                field=f"{path}.checkAndSet.required",
+            )
 
 
 # --- AWS -----------------------------------------------------------------------------------
@@ -200,6 +232,38 @@ class AWSTag:
     value: str = field("Tag value.")
 
 
+class SessionTagsPolicy(enum.StrEnum):
+    NONE = "None"
+    SIMPLE = "Simple"
+    CUSTOM = "Custom"
+
+
+RESERVED_SESSION_TAGS = frozenset({"esoNamespace", "esoStoreName", "esoStoreKind"})
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AWSSecretsManagerOptions:
+    """Options of DeleteSecret, so they only take effect when PushSecret deletes a secret."""
+
+    force_delete_without_recovery: bool = field(
+        "Delete at once, with no recovery window.", default=False
+    )
+    recovery_window_in_days: int = field(
+        "Days (7 to 30) Secrets Manager keeps a deleted secret recoverable; 0 is its default, 30.",
+        default=0,
+    )
+
+    def validate(self, path: str) -> None:
+        # ESO's ValidateDeleteSecretInput: the range first, then the conflict.
+        days = self.recovery_window_in_days
+        if days != 0 and not 7 <= days <= 30:
+            raise ConfigError("must be between 7 and 30 days", field=f"{path}.recoveryWindowInDays")
+        if days != 0 and self.force_delete_without_recovery:
+            raise ConfigError(
+                "set forceDeleteWithoutRecovery or recoveryWindowInDays, not both", field=path
+            )
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class AWSProvider:
     service: AWSService = field(
@@ -214,18 +278,27 @@ class AWSProvider:
     transitive_tag_keys: tuple[str, ...] = field("Transitive session tag keys.", default=())
     prefix: str | None = field("Prepended to every remoteRef.key.", default=None)
     auth: AWSAuth | None = field("Credentials; the SDK's default chain when absent.", default=None)
-    secrets_manager: Any = kept(
-        "ESO's Secrets Manager options (forceDeleteWithoutRecovery, recoveryWindowInDays).",
-        instead="leave it unset: these only affect PushSecret deletes, which secretsync does "
-        "not do yet",
+    secrets_manager: AWSSecretsManagerOptions | None = field(
+        "How Secrets Manager secrets are deleted (PushSecret with deletionPolicy Delete).",
+        default=None,
     )
-    custom_session_tags: Any = kept(
-        "ESO's session tags taken from the ExternalSecret.",
-        instead="set sessionTags on the store",
+    session_tags_policy: SessionTagsPolicy = field(
+        "None: sessionTags as given. Simple: the tags esoNamespace (the ExternalSecret's), "
+        "esoStoreName and esoStoreKind instead. Custom: those plus customSessionTags.",
+        default=SessionTagsPolicy.NONE,
+        schema_default="None",
     )
-    session_tags_policy: Any = kept(
-        "ESO's policy for custom session tags.", instead="set sessionTags on the store"
+    custom_session_tags: Mapping[str, str] = field(
+        "Session tags added under sessionTagsPolicy Custom.", default_factory=dict
     )
+
+    def validate(self, path: str) -> None:
+        reserved = sorted(RESERVED_SESSION_TAGS & set(self.custom_session_tags))
+        if reserved:
+            raise ConfigError(
+                f"cannot set {', '.join(reserved)}: secretsync sets these itself",
+                field=f"{path}.customSessionTags",
+            )
 
 
 # --- SOPS files in Git (secretsync extension) ----------------------------------------------

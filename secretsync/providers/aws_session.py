@@ -30,7 +30,13 @@ from botocore.credentials import (
     DeferredRefreshableCredentials,
 )
 
-from secretsync.api.store import AWSJwtAuth, AWSProvider, AWSSecretRef, AWSService
+from secretsync.api.store import (
+    AWSJwtAuth,
+    AWSProvider,
+    AWSSecretRef,
+    AWSService,
+    SessionTagsPolicy,
+)
 from secretsync.errors import ConfigError
 from secretsync.providers.aws_errors import Caller
 from secretsync.providers.base import StoreContext
@@ -58,11 +64,37 @@ class AssumeStep:
     transitive_tag_keys: tuple[str, ...] = ()
 
 
-def assume_steps(provider: AWSProvider) -> list[AssumeStep]:
+@dataclasses.dataclass(frozen=True)
+class StoreIdentity:
+    """What sessionTagsPolicy Simple/Custom tag a session with."""
+
+    namespace: str
+    """The ExternalSecret's namespace (a ClusterSecretStore serves many)."""
+
+    store_name: str
+    store_kind: str
+
+
+def session_tags(provider: AWSProvider, who: StoreIdentity) -> tuple[tuple[str, str], ...]:
+    """ESO's buildSessionTags: under Simple or Custom the store's sessionTags are replaced by
+    the three identity tags (plus customSessionTags under Custom; empty keys or values are
+    dropped). Sorted by key, so one store always sends the same tags in the same order."""
+    if provider.session_tags_policy is SessionTagsPolicy.NONE:
+        return tuple((tag.key, tag.value) for tag in provider.session_tags)
+    tags: dict[str, str] = {}
+    if provider.session_tags_policy is SessionTagsPolicy.CUSTOM:
+        tags.update({k: v for k, v in provider.custom_session_tags.items() if k and v})
+    tags.update(
+        esoNamespace=who.namespace, esoStoreName=who.store_name, esoStoreKind=who.store_kind
+    )
+    return tuple(sorted(tags.items()))
+
+
+def assume_steps(provider: AWSProvider, who: StoreIdentity) -> list[AssumeStep]:
     """additionalRoles in order, then role; ExternalId and session tags belong to role only."""
     steps = [AssumeStep(arn) for arn in provider.additional_roles]
     if provider.role:
-        tags = tuple((tag.key, tag.value) for tag in provider.session_tags)
+        tags = session_tags(provider, who)
         steps.append(
             AssumeStep(provider.role, provider.external_id, tags, provider.transitive_tag_keys)
         )
@@ -175,7 +207,10 @@ class AwsSession:
     def _session_locked(self) -> boto3.session.Session:
         if self._boto is None:
             credentials = self._base_credentials()
-            for step in assume_steps(self._provider):
+            who = StoreIdentity(
+                self._ctx.namespace, self._ctx.store.metadata.name, self._ctx.store.kind
+            )
+            for step in assume_steps(self._provider, who):
                 credentials = self._assumed(credentials, step)
             self._boto = _session_with(credentials)
         return self._boto

@@ -7,8 +7,10 @@ the next login without rebuilding the provider.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,14 @@ from secretsync.api.store import (
     VaultAppRole,
     VaultAuth,
     VaultCertAuth,
+    VaultIamAuth,
     VaultJwtAuth,
     VaultKubernetesAuth,
+    VaultLdapAuth,
     VaultUserPass,
 )
 from secretsync.errors import ConfigError
+from secretsync.providers.aws_signing import SignedRequest, caller_identity_request
 from secretsync.providers.base import StoreContext
 
 MOUNTED_SA_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
@@ -63,22 +68,49 @@ def login_request(ctx: StoreContext, auth: VaultAuth) -> StaticToken | Login:
     method = auth.method()
     if isinstance(method, SecretKeySelector):
         return StaticToken(_text(ctx.secret_value(method)))
-    if isinstance(method, VaultAppRole):
-        return _app_role(ctx, method)
-    if isinstance(method, VaultKubernetesAuth):
-        return _kubernetes(ctx, method)
-    if isinstance(method, VaultUserPass):
-        password = ctx.secret_value(method.secret_ref).decode()
-        return Login(
-            "userPass", f"auth/{method.path}/login/{method.username}", {"password": password}
-        )
-    if isinstance(method, VaultJwtAuth):
-        return _jwt(ctx, method)
-    if isinstance(method, VaultCertAuth):
-        cert = (ctx.secret_value(method.client_cert), ctx.secret_value(method.secret_ref))
-        body = {"name": method.vault_role} if method.vault_role else {}
-        return Login("cert", f"auth/{method.path}/login", body, client_cert=cert)
-    raise ConfigError("unsupported Vault auth method", field="spec.provider.vault.auth")
+    build = _LOGINS.get(type(method))
+    if build is None:
+        raise ConfigError("unsupported Vault auth method", field="spec.provider.vault.auth")
+    return build(ctx, method)
+
+
+def _ldap(ctx: StoreContext, method: VaultLdapAuth) -> Login:
+    # ESO trims the user name, not the password: a password may end in a space.
+    password = ctx.secret_value(method.secret_ref).decode()
+    user = method.username.strip()
+    return Login("ldap", f"auth/{method.path}/login/{user}", {"password": password})
+
+
+def _user_pass(ctx: StoreContext, method: VaultUserPass) -> Login:
+    password = ctx.secret_value(method.secret_ref).decode()
+    return Login("userPass", f"auth/{method.path}/login/{method.username}", {"password": password})
+
+
+def _cert(ctx: StoreContext, method: VaultCertAuth) -> Login:
+    cert = (ctx.secret_value(method.client_cert), ctx.secret_value(method.secret_ref))
+    body = {"name": method.vault_role} if method.vault_role else {}
+    return Login("cert", f"auth/{method.path}/login", body, client_cert=cert)
+
+
+def _iam(ctx: StoreContext, method: VaultIamAuth) -> Login:
+    signed = caller_identity_request(ctx, method)
+    return Login("iam", f"auth/{method.path}/login", iam_body(method.vault_role, signed))
+
+
+def iam_body(vault_role: str, signed: SignedRequest) -> dict[str, str]:
+    """The aws auth method's iam login fields: each part of the signed request, base64."""
+    headers = json.dumps({name: list(values) for name, values in signed.headers.items()})
+    return {
+        "role": vault_role,
+        "iam_http_request_method": signed.method,
+        "iam_request_url": _b64(signed.url),
+        "iam_request_body": _b64(signed.body),
+        "iam_request_headers": _b64(headers),
+    }
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
 
 
 def _app_role(ctx: StoreContext, method: VaultAppRole) -> Login:
@@ -120,6 +152,17 @@ def _jwt(ctx: StoreContext, method: VaultJwtAuth) -> Login:
     if method.role:
         body["role"] = method.role
     return Login("jwt", f"auth/{method.path}/login", body)
+
+
+_LOGINS: dict[type, Callable[[StoreContext, Any], Login]] = {
+    VaultAppRole: _app_role,
+    VaultKubernetesAuth: _kubernetes,
+    VaultLdapAuth: _ldap,
+    VaultUserPass: _user_pass,
+    VaultJwtAuth: _jwt,
+    VaultCertAuth: _cert,
+    VaultIamAuth: _iam,
+}
 
 
 def _sa_token(
