@@ -25,11 +25,17 @@ apt_packages() {
   done
   # sshd serves the SOPS-in-Git provider's ssh:// test on loopback.
   [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+  # slapd is the directory behind the Vault LDAP auth tests. Each test runs its own instance
+  # (tests/testbed/ldap.py), so the package is installed unconfigured and its daemon stays off.
+  [ -x /usr/sbin/slapd ] || missing+=(slapd ldap-utils)
   if ((${#missing[@]})); then
-    if [ "$(id -u)" = 0 ]; then
-      apt-get update -qq && apt-get install -y -qq "${missing[@]}"
-    else
-      sudo apt-get update -qq && sudo apt-get install -y -qq "${missing[@]}"
+    local sudo=()
+    [ "$(id -u)" = 0 ] || sudo=(sudo)
+    echo "slapd slapd/no_configuration boolean true" | "${sudo[@]}" debconf-set-selections
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+    if [ -d /run/systemd/system ]; then
+      "${sudo[@]}" systemctl disable --now slapd >/dev/null 2>&1 || true
     fi
   fi
   if ! command -v go >/dev/null; then
