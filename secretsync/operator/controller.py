@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from secretsync.api.store import SopsProvider
-from secretsync.errors import ConfigError, SecretSyncError
+from secretsync.errors import ConfigError, SecretSyncError, Unsupported
 from secretsync.gitsource.push import Push
 from secretsync.gitsource.registry import Repositories
 from secretsync.gitsource.source import revision_from
@@ -172,6 +172,9 @@ class Controller:
         self.metrics.labels(kind, namespace, name, meta.get("labels") or {})
         try:
             self.state.put_store(raw)
+        except Unsupported as exc:
+            self._unsupported_store(raw, kind, exc)
+            return
         except ConfigError as exc:
             if self._ours(raw):
                 self._store_status(raw, kind, "False", "InvalidProviderConfig", str(exc))
@@ -187,6 +190,8 @@ class Controller:
             log.info("store handed over to this controller class", extra={"store": name})
             with self._moved_lock:
                 self._moved |= set(users)
+            if namespace is None:  # a ClusterSecretStore: ClusterExternalSecrets may use it
+                self.on_namespace(None)
         # Reaching the source and logging in is slow I/O: a worker does it, off kopf's loop.
         self.queue.add(("store", kind, namespace, name))
         for key in users:
@@ -272,9 +277,23 @@ class Controller:
             return
         self._store_status(raw, kind, "True", "Valid", "store validated")
 
+    def _unsupported_store(self, raw: Mapping[str, Any], kind: str, exc: Unsupported) -> None:
+        """A store whose provider (or a field of it) secretsync does not implement: Ready=False
+        Unsupported and one Warning Event on it; its ExternalSecrets are told the same."""
+        meta = raw.get("metadata") or {}
+        # An older, served version of it must not stay cached and keep being used.
+        self.state.drop_store(kind, meta.get("namespace"), str(meta.get("name")))
+        if not self._ours(raw):
+            return
+        if self._store_status(raw, kind, "False", status.Reason.UNSUPPORTED.value, str(exc)):
+            self.syncer.events.record(raw, kind, "Unsupported", str(exc), warning=True)
+        for key in self.state.users_of(kind, meta.get("namespace"), str(meta.get("name"))):
+            self.queue.add(key)
+
     def _store_status(
         self, raw: Mapping[str, Any], kind: str, ready: str, reason: str, message: str
-    ) -> None:
+    ) -> bool:
+        """Write the store's Ready condition; False when it already says this."""
         meta = raw.get("metadata") or {}
         self.metrics.object_condition(
             kind, meta.get("namespace"), str(meta.get("name")), ready == "True"
@@ -287,7 +306,7 @@ class Controller:
             reason,
             message,
         ):
-            return
+            return False
         now = datetime.datetime.now(datetime.UTC)
         condition = {
             "type": "Ready",
@@ -308,6 +327,8 @@ class Controller:
                 "store status not written",
                 extra={"object": meta.get("name"), "reason": type(exc).__name__},
             )
+            return False
+        return True
 
     def on_managed_secret(self, event_type: str, raw: Mapping[str, Any]) -> None:
         """A managed Secret was edited or deleted by someone else: put it back."""
