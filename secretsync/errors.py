@@ -61,8 +61,16 @@ class Unsupported(ConfigError):
 
     def __init__(self, *, field: str, instead: str, value: str | None = None) -> None:
         self.instead = instead
+        self.value = value
         what = f"{value!r} is" if value is not None else "is"
         super().__init__(f"{what} not supported by secretsync; {instead}", field=field)
+
+    def within(self, where: str) -> Unsupported:
+        """The same finding, its message led by the object it was found in (e.g. the store an
+        ExternalSecret uses): `SecretStore gcp: spec.provider.gcpsm: is not supported ...`."""
+        located = Unsupported(field=self.field or "", instead=self.instead, value=self.value)
+        located.args = (f"{where}: {self}",)
+        return located
 
 
 class AccessDenied(SecretSyncError):

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from secretsync.api.crds import GROUP
 from secretsync.api.externalsecret import StoreKind
 from secretsync.api.objects import (
     CLUSTER_SECRET_STORE,
@@ -22,7 +23,8 @@ from secretsync.api.objects import (
     parse_external_secret,
     parse_store,
 )
-from secretsync.errors import NotFound, SecretSyncError
+from secretsync.api.unserved import STORED_KINDS, V1ALPHA1
+from secretsync.errors import ConfigError, NotFound, SecretSyncError, Unsupported
 from secretsync.providers.base import Credentials
 from secretsync.providers.offline import ManifestCredentials
 from secretsync.resolve.resolver import Resolver, StoreLookup
@@ -39,18 +41,23 @@ class ManifestLookup:
         default_namespace: str,
         fallback: StoreLookup | None,
     ) -> None:
-        self._stores: dict[tuple[str, str | None, str], SecretStore] = {}
+        self._stores: dict[tuple[str, str | None, str], SecretStore | ConfigError] = {}
         self._labels: dict[str, Mapping[str, str]] = {}
         self._fallback = fallback
         for doc in documents:
             if is_ours(doc, SECRET_STORE) or is_ours(doc, CLUSTER_SECRET_STORE):
-                store = parse_store(doc)
+                kind, meta = str(doc.get("kind")), doc.get("metadata") or {}
                 namespace = (
                     None
-                    if store.kind == CLUSTER_SECRET_STORE
-                    else (store.metadata.namespace or default_namespace)
+                    if kind == CLUSTER_SECRET_STORE
+                    else (meta.get("namespace") or default_namespace)
                 )
-                self._stores[(store.kind, namespace, store.metadata.name)] = store
+                # A store we cannot use fails the ExternalSecrets that use it, not the run.
+                try:
+                    parsed: SecretStore | ConfigError = parse_store(doc)
+                except ConfigError as exc:
+                    parsed = _in_store(exc, kind, str(meta.get("name")))
+                self._stores[(kind, namespace, str(meta.get("name")))] = parsed
             elif doc.get("kind") == "Namespace":
                 meta = doc.get("metadata") or {}
                 self._labels[str(meta.get("name"))] = dict(meta.get("labels") or {})
@@ -58,6 +65,8 @@ class ManifestLookup:
     def store(self, kind: StoreKind, namespace: str, name: str) -> SecretStore:
         scope = None if kind is StoreKind.CLUSTER_SECRET_STORE else namespace
         found = self._stores.get((kind.value, scope, name))
+        if isinstance(found, ConfigError):
+            raise found
         if found is not None:
             return found
         if self._fallback is not None:
@@ -69,6 +78,12 @@ class ManifestLookup:
         if namespace in self._labels or self._fallback is None:
             return self._labels.get(namespace, {})
         return self._fallback.namespace_labels(namespace)
+
+
+def _in_store(exc: ConfigError, kind: str, name: str) -> ConfigError:
+    if isinstance(exc, Unsupported):
+        return exc.within(f"{kind} {name}")
+    return ConfigError(f"{kind} {name}: {exc}")
 
 
 def _read(paths: list[str]) -> list[Mapping[str, Any]]:
@@ -99,12 +114,18 @@ def render(args: argparse.Namespace) -> int:
     credentials, cluster = _sources(args, documents)
     lookup = ManifestLookup(documents, args.namespace, cluster)
     resolver = Resolver(credentials)
-    secrets, failed = [], 0
+    secrets, failed, spec_errors = [], 0, 0
     try:
         for doc in documents:
+            name = (doc.get("metadata") or {}).get("name")
+            if _unserved_kind(doc):
+                spec_errors += 1
+                print(
+                    f"secretsync render: {doc.get('kind')} {name}: {_unserved(doc)}",
+                    file=sys.stderr,
+                )
             if not is_ours(doc, EXTERNAL_SECRET):
                 continue
-            name = (doc.get("metadata") or {}).get("name")
             try:
                 es = parse_external_secret(doc)
                 if es.metadata.namespace is None:
@@ -113,11 +134,25 @@ def render(args: argparse.Namespace) -> int:
                 secrets.append(manifest(es, want))
             except SecretSyncError as exc:
                 failed += 1
+                spec_errors += isinstance(exc, ConfigError)
                 print(f"secretsync render: ExternalSecret {name}: {exc}", file=sys.stderr)
     finally:
         resolver.close()
     _print(secrets, args.output)
-    return 1 if failed else 0
+    # 2, as for any other error in what the user wrote: the manifests must change.
+    return 2 if spec_errors else (1 if failed else 0)
+
+
+def _unserved_kind(doc: Mapping[str, Any]) -> bool:
+    """A PushSecret or ClusterPushSecret: ESO objects render would have to act on, and cannot.
+    (Generators are only read through a generatorRef, which the ExternalSecret reports.)"""
+    kinds = {"PushSecret", "ClusterPushSecret"}
+    return doc.get("apiVersion") == f"{GROUP}/{V1ALPHA1}" and doc.get("kind") in kinds
+
+
+def _unserved(doc: Mapping[str, Any]) -> Unsupported:
+    (stored,) = [k for k in STORED_KINDS if k.kind == doc.get("kind")]
+    return Unsupported(field="kind", instead=stored.instead, value=stored.kind)
 
 
 def _in_namespace(es: ExternalSecret, namespace: str) -> ExternalSecret:

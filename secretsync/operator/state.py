@@ -14,7 +14,7 @@ from typing import Any
 
 from secretsync.api.externalsecret import StoreKind
 from secretsync.api.objects import CLUSTER_SECRET_STORE, SecretStore, parse_store
-from secretsync.errors import ConfigError, NotFound
+from secretsync.errors import ConfigError, NotFound, Unsupported
 from secretsync.reconcile import classes
 from secretsync.resolve.resolver import StoreLookup
 
@@ -156,6 +156,8 @@ class CachedLookup:
             return found
         try:
             return self._cluster.store(kind, namespace, name)
+        except Unsupported as exc:
+            raise exc.within(f"{kind.value} {name}") from exc
         except ConfigError as exc:
             raise ConfigError(f"{kind.value} {name}: {exc}") from exc
         except NotFound as exc:

@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from secretsync.api.externalsecret import StoreKind
 from secretsync.api.objects import ExternalSecret, parse_external_secret
-from secretsync.errors import ConfigError, SecretSyncError
-from secretsync.reconcile import generic, refresh, status, writes
+from secretsync.errors import ConfigError, SecretSyncError, Unsupported
+from secretsync.reconcile import classes, generic, refresh, status, writes
 from secretsync.redact import Redactor
 from secretsync.resolve.resolver import Resolver, StoreLookup
 from secretsync.resolve.secret import DATA_HASH_ANNOTATION, MANAGED_LABEL, data_hash
@@ -116,15 +117,16 @@ class Syncer:
     """ConfigMaps and custom resources, for spec.target.manifest."""
     allow_generic_targets: bool = False
     """--unsafe-allow-generic-targets: without it a target.manifest is refused, as in ESO."""
+    announced: dict[tuple[str, str], tuple[object, str]] = dataclasses.field(default_factory=dict)
+    """(namespace, name) -> (generation, message) of the Unsupported Event last emitted: the
+    cached copy a sync works from may not show our own status patch yet."""
 
     def sync(self, raw: Mapping[str, Any], *, source_moved: bool = False) -> Result:
         started = time.monotonic()
-        try:
-            es = parse_external_secret(raw)
-        except ConfigError as exc:
-            # A spec the apiserver accepted but we cannot use: nothing to retry until it changes.
-            self._record(raw, None, _failure(str(exc)), "InvalidSpec")
-            return Result(next_refresh=None)
+        admitted = self._admit(raw)
+        if isinstance(admitted, Result):
+            return admitted
+        es = admitted
         if es.spec.target.generic is not None:
             # A ConfigMap or custom resource instead of a Secret: its own path (generic.py).
             shell = generic.GenericSync(self, self.targets, self.allow_generic_targets)
@@ -142,6 +144,8 @@ class Syncer:
         redact = Redactor(writes.decode_data(existing or {}).values())
         try:
             outcome = self._converge(es, raw, existing, redact)
+        except Unsupported as exc:
+            return self._unsupported(raw, es, exc)
         except SecretSyncError as exc:
             message = redact(str(exc))
             self._record(raw, es, _failure(message), "UpdateFailed")
@@ -163,6 +167,63 @@ class Syncer:
             refresh_time=now, synced_resource_version=refresh.synced_version(es.metadata)
         )
         return Result(next_refresh=refresh.seconds_until_due(es.spec, new_state, now))
+
+    def _admit(self, raw: Mapping[str, Any]) -> ExternalSecret | Result:
+        """The parsed ExternalSecret, or the Result of refusing it: a spec the apiserver
+        accepted but we cannot use, or a store we cannot serve. Nothing to retry until the spec
+        or the store changes (either brings it back here)."""
+        try:
+            es = parse_external_secret(raw)
+        except Unsupported as exc:
+            return self._unsupported(raw, None, exc)
+        except ConfigError as exc:
+            self._record(raw, None, _failure(str(exc)), "InvalidSpec")
+            return Result(next_refresh=None)
+        # Before the refresh check: a store that cannot be served is news now, not at the
+        # next refresh (an ExternalSecret that ESO synced may not be due for an hour).
+        unsupported = self._unsupported_store(raw, es)
+        return es if unsupported is None else self._unsupported(raw, es, unsupported)
+
+    def _unsupported_store(self, raw: Mapping[str, Any], es: ExternalSecret) -> Unsupported | None:
+        namespace = es.metadata.namespace or "default"
+        for kind, _, name in classes.store_refs(raw):
+            try:
+                self.lookup.store(StoreKind(kind), namespace, name)
+            except Unsupported as exc:
+                return exc
+            except (SecretSyncError, ValueError):
+                continue  # anything else is the sync's to report
+        return None
+
+    def _unsupported(
+        self, raw: Mapping[str, Any], es: ExternalSecret | None, exc: Unsupported
+    ) -> Result:
+        """Permanent until the spec (or the store) changes: Ready=False, one Warning Event, no
+        Secret touched, no retry. A spec change or a store event brings it back here."""
+        outcome = status.Outcome(
+            ready=False, reason=status.Reason.UNSUPPORTED, message=str(exc), synced=False
+        )
+        meta = raw.get("metadata") or {}
+        key, seen = (
+            (str(meta.get("namespace")), str(meta.get("name"))),
+            (meta.get("generation"), outcome.message),
+        )
+        ready = _ready(raw)
+        repeated = self.announced.get(key) == seen or (
+            ready is not None
+            and (ready.get("reason"), ready.get("message"))
+            == (outcome.reason.value, outcome.message)
+            and (raw.get("status") or {}).get("observedGeneration") == meta.get("generation")
+        )
+        # The Event is emitted once: only when the condition is new for this generation.
+        self._record(raw, es, outcome, None if repeated else "Unsupported")
+        self.announced[key] = seen
+        if not repeated:
+            log.warning(
+                "unsupported",
+                extra={"object": "/".join(key), "reason": "Unsupported", "error": outcome.message},
+            )
+        return Result(next_refresh=None)
 
     def _converge(
         self,
@@ -234,6 +295,8 @@ class Syncer:
         event: str | None,
     ) -> None:
         meta = raw.get("metadata") or {}
+        if outcome.reason is not status.Reason.UNSUPPORTED:
+            self.announced.pop((str(meta.get("namespace")), str(meta.get("name"))), None)
         current = raw.get("status") or {}
         new = status.new_status(
             current,
@@ -253,6 +316,13 @@ class Syncer:
                 raw, "ExternalSecret", event, outcome.message, warning=not outcome.ready
             )
         self.metrics.condition(str(meta.get("namespace")), str(meta.get("name")), outcome.ready)
+
+
+def _ready(raw: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    conditions = (raw.get("status") or {}).get("conditions") or []
+    return next(
+        (c for c in conditions if isinstance(c, Mapping) and c.get("type") == "Ready"), None
+    )
 
 
 def _store_labels(es: ExternalSecret) -> tuple[str, str, str]:
