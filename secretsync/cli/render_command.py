@@ -27,6 +27,7 @@ from secretsync.api.unserved import STORED_KINDS, V1ALPHA1
 from secretsync.errors import ConfigError, NotFound, SecretSyncError, Unsupported
 from secretsync.providers.base import Credentials
 from secretsync.providers.offline import ManifestCredentials
+from secretsync.resolve import manifest as generic_target
 from secretsync.resolve.resolver import Resolver, StoreLookup
 from secretsync.resolve.secret import manifest
 from secretsync.sops.yamlplain import dump_documents, load_documents
@@ -130,8 +131,13 @@ def render(args: argparse.Namespace) -> int:
                 es = parse_external_secret(doc)
                 if es.metadata.namespace is None:
                     es = _in_namespace(es, args.namespace)
-                want, _ = resolver.resolve(es, lookup)
-                secrets.append(manifest(es, want))
+                if es.spec.target.generic is not None:
+                    # target.manifest: the ConfigMap or custom resource the operator would write.
+                    content, _ = resolver.resolve_manifest(es, lookup)
+                    secrets.append(generic_target.build(es, content, None))
+                else:
+                    want, _ = resolver.resolve(es, lookup)
+                    secrets.append(manifest(es, want))
             except SecretSyncError as exc:
                 failed += 1
                 spec_errors += isinstance(exc, ConfigError)
