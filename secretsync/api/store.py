@@ -157,6 +157,20 @@ class VaultCheckAndSet:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class VaultClientTLS:
+    cert_secret_ref: SecretKeySelector | None = field(
+        "Client certificate (PEM); key tls.crt when none is named.", default=None
+    )
+    key_secret_ref: SecretKeySelector | None = field(
+        "Its private key (PEM); key tls.key when none is named.", default=None
+    )
+
+    def validate(self, path: str) -> None:
+        if (self.cert_secret_ref is None) != (self.key_secret_ref is None):
+            raise ConfigError("set both certSecretRef and keySecretRef, or neither", field=path)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class VaultProvider:
     server: str = field("Address of the server, e.g. https://vault:8200.")
     path: str | None = field("KV mount, e.g. secret.", default=None)
@@ -165,9 +179,8 @@ class VaultProvider:
     ca_bundle: str | None = field("Base64 PEM bundle of the server's CA.", default=None)
     ca_provider: CAProvider | None = field("Server CA from a Secret or ConfigMap.", default=None)
     auth: VaultAuth = field("How to log in.", crd_optional=True)
-    tls: Any = kept(
-        "ESO's client certificate for mutual TLS with the server.",
-        instead="authenticate with auth.cert; the server CA comes from caBundle or caProvider",
+    tls: VaultClientTLS | None = field(
+        "Client certificate for mutual TLS on every request.", default=None
     )
     read_your_writes: Any = kept(
         "ESO's read-your-writes consistency for Vault Enterprise performance standbys.",
@@ -177,9 +190,8 @@ class VaultProvider:
         "ESO's forwarding of inconsistent reads to the active node (Vault Enterprise).",
         instead="leave it unset: secretsync reads from the server address it is given",
     )
-    headers: Any = kept(
-        "ESO's extra HTTP headers sent with every request.",
-        instead="leave it unset; put a proxy in front of the server if it needs headers",
+    headers: Mapping[str, str] = field(
+        "Extra HTTP headers sent with every request, logins included.", default_factory=dict
     )
     check_and_set: VaultCheckAndSet | None = field(
         "Check-and-set for writes (PushSecret); KV v2 only.", default=None

@@ -9,7 +9,7 @@ secretsync's hierarchy in one place. What to call, and when, is decided in vault
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -28,6 +28,7 @@ from secretsync.errors import (
 )
 from secretsync.providers.base import Provider, StoreContext, Telemetry
 from secretsync.providers.vault_client import Call, VaultClient
+from secretsync.providers.vault_mtls import ClientCertAdapter, client_pair, tls_context
 from secretsync.providers.vault_tls import ca_file, ca_pem, client_cert_files
 from secretsync.redact import Redactor
 
@@ -36,10 +37,22 @@ TIMEOUT_SECONDS = 15
 
 
 class HvacTransport:
-    def __init__(self, server: str, verify: str | bool, telemetry: Telemetry) -> None:
+    def __init__(
+        self,
+        server: str,
+        verify: str | bool,
+        telemetry: Telemetry,
+        headers: Mapping[str, str] | None = None,
+        client_tls: tuple[bytes, bytes] | None = None,
+    ) -> None:
         self._server = server
         session = requests.Session()
         session.verify = verify  # a CA file path, or the system roots; never disabled
+        # The store's `headers` go with every request, logins included (ESO's AddHeader); a
+        # request's own X-Vault-Token / X-Vault-Namespace still win.
+        session.headers.update(headers or {})
+        if client_tls is not None:
+            session.mount("https://", ClientCertAdapter(tls_context(verify, *client_tls)))
         self._adapter = RawAdapter(base_uri=server, session=session, timeout=TIMEOUT_SECONDS)
         self._telemetry = telemetry
 
@@ -132,5 +145,8 @@ def factory(ctx: StoreContext) -> Provider:
         path, cleanup = ca_file(client, pem)
         client.on_close(cleanup)
         verify = str(path)
-    client.attach(HvacTransport(spec.server.rstrip("/"), verify, ctx.telemetry))
+    transport = HvacTransport(
+        spec.server.rstrip("/"), verify, ctx.telemetry, spec.headers, client_pair(ctx, spec)
+    )
+    client.attach(transport)
     return client
