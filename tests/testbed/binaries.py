@@ -2,8 +2,9 @@
 
 Go binaries are built from the Go module proxy: the control plane, etcd and KWOK from the pinned
 go.mod in go/, the Argo Rollouts controller from its own in go-argo/ (it pins another Kubernetes
-release), sops and age with `go install pkg@version`. A build goes to a temporary
-name and is renamed into place, so an interrupted build never leaves a broken binary behind.
+release), the External Secrets Operator from go-eso/ (likewise, plus its sprig fork), sops and
+age with `go install pkg@version`. A build goes to a temporary name and is renamed into place,
+so an interrupted build never leaves a broken binary behind.
 """
 
 from __future__ import annotations
@@ -79,6 +80,13 @@ ARGO_ROLLOUTS = GoBinary(
     module_dir=paths.ARGO_MODULE_DIR,
     files=("github.com/argoproj/argo-rollouts", "manifests/crds"),
 )
+ESO = GoBinary(
+    "external-secrets",
+    versions.ESO,
+    "github.com/external-secrets/external-secrets",
+    module_dir=paths.ESO_MODULE_DIR,
+    files=("github.com/external-secrets/external-secrets", "deploy/crds"),
+)
 
 ALL = (
     ETCD,
@@ -92,6 +100,7 @@ ALL = (
     AGE,
     AGE_KEYGEN,
     ARGO_ROLLOUTS,
+    ESO,
 )
 
 

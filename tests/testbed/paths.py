@@ -8,6 +8,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GO_MODULE_DIR = Path(__file__).resolve().parent / "go"
 ARGO_MODULE_DIR = Path(__file__).resolve().parent / "go-argo"
+ESO_MODULE_DIR = Path(__file__).resolve().parent / "go-eso"
 DEFAULT_STATE_DIR = REPO_ROOT / ".testbed"
 
 
