@@ -297,8 +297,8 @@ class AWSProvider:
     session_tags_policy: SessionTagsPolicy = field(
         "None: sessionTags as given. Simple: the tags esoNamespace (the ExternalSecret's), "
         "esoStoreName and esoStoreKind instead. Custom: those plus customSessionTags.",
+        # No schema default: ESO v0.16.2 has no such field, and a default would add it.
         default=SessionTagsPolicy.NONE,
-        schema_default="None",
     )
     custom_session_tags: Mapping[str, str] = field(
         "Session tags added under sessionTagsPolicy Custom.", default_factory=dict

@@ -1,0 +1,85 @@
+"""ESO's own CRDs, the yardstick for ours: read at test time from the Go module cache, never
+committed. `go mod download` fetches ESO's module (the release the test bed runs, versions.ESO)
+from the Go module proxy; `python -m tests.testbed build` (make bootstrap) does it ahead of time.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from secretsync.sops.yamlplain import load_documents
+from tests.testbed import binaries, versions
+from tests.testbed.procs import TestbedError
+
+MODULE = "github.com/external-secrets/external-secrets"
+BUNDLE = Path("deploy/crds/bundle.yaml")
+YARDSTICK_GROUPS = {
+    "external-secrets.io": "yardstick.eso.test",
+    "generators.external-secrets.io": "generators.yardstick.eso.test",
+}
+"""ESO's groups renamed, so its CRDs can sit beside ours on one apiserver."""
+
+
+def module_dir() -> Path:
+    """ESO's module source in the Go module cache, downloaded if it is not there yet."""
+    if shutil.which("go") is None:
+        raise TestbedError(
+            f"ESO's CRDs come from its Go module; install Go, then {binaries.INSTALL_HINT}"
+        )
+    result = subprocess.run(
+        ["go", "mod", "download", "-json", f"{MODULE}@{versions.ESO}"],
+        env=binaries.go_env(),
+        cwd=Path.home(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    try:
+        found = json.loads(result.stdout or "{}")
+    except json.JSONDecodeError:
+        found = {}
+    directory = found.get("Dir")
+    if result.returncode != 0 or not directory:
+        detail = found.get("Error") or result.stderr[-2000:]
+        raise TestbedError(
+            f"cannot download {MODULE}@{versions.ESO} for its CRDs: {detail}\n"
+            f"run: {binaries.INSTALL_HINT}"
+        )
+    return Path(directory)
+
+
+def download() -> None:
+    """For `python -m tests.testbed build`: have the module in the cache before tests need it."""
+    module_dir()
+
+
+@functools.cache
+def _bundle() -> tuple[dict[str, Any], ...]:
+    path = module_dir() / BUNDLE
+    if not path.exists():
+        raise TestbedError(f"{path} is missing from ESO's module; run: {binaries.INSTALL_HINT}")
+    documents = load_documents(path.read_text(), str(path))
+    return tuple(d for d in documents if isinstance(d, dict) and d.get("kind"))
+
+
+def crds() -> list[dict[str, Any]]:
+    """ESO's CustomResourceDefinitions, as its release ships them (a fresh copy each call)."""
+    return copy.deepcopy(list(_bundle()))
+
+
+def renamed(crd: dict[str, Any]) -> dict[str, Any]:
+    """`crd` moved into a throwaway group (same kinds, schemas and versions), with no conversion
+    webhook: ESO's schema, judged by the apiserver, without replacing the shared CRDs."""
+    moved = copy.deepcopy(crd)
+    group = YARDSTICK_GROUPS[moved["spec"]["group"]]
+    moved["spec"]["group"] = group
+    moved["metadata"] = {"name": f"{moved['spec']['names']['plural']}.{group}"}
+    moved["spec"]["conversion"] = {"strategy": "None"}
+    return moved
