@@ -61,13 +61,15 @@ def should_refresh(
     if interval.total_seconds() <= 0:
         # Synced once: with a zero interval ESO never refreshes again, spec changes included.
         return never_synced
-    if never_synced or changed or source_moved:
+    if never_synced or changed:
         return True
     assert state.refresh_time is not None
     if state.refresh_time > now:
         return True
-    # A due periodic refresh waits for the sync windows (ESO checks them last, and only here).
-    return state.refresh_time + interval <= now and windows.allowed(spec.sync_windows, now)
+    # A due periodic refresh waits for the sync windows (ESO checks them last, and only here);
+    # so does one a push brings forward.
+    due = source_moved or state.refresh_time + interval <= now
+    return due and windows.allowed(spec.sync_windows, now)
 
 
 def seconds_until_due(

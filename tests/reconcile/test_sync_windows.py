@@ -249,3 +249,11 @@ def test_the_schedule_pattern_is_eso_s() -> None:
     refused = ["0 22 * *", "TZ=UTC 0 22 * * *", "@sometimes", "0  22 * * *"]
     assert all(re.match(SYNC_WINDOW_SCHEDULE, s) for s in accepted)
     assert not any(re.match(SYNC_WINDOW_SCHEDULE, s) for s in refused)
+
+
+def test_a_git_push_inside_a_deny_window_waits_like_a_periodic_refresh() -> None:
+    spec = _spec(refreshInterval="1h", syncWindows=DENY_SATURDAY)
+    state = _synced(SATURDAY_3AM - datetime.timedelta(minutes=10))
+    assert not refresh.should_refresh(spec, META, state, SATURDAY_3AM, source_moved=True)
+    later = SATURDAY_3AM + datetime.timedelta(hours=2)
+    assert refresh.should_refresh(spec, META, state, later, source_moved=True)
