@@ -230,7 +230,7 @@ class GenericSync:
                 return Result(next_refresh=refresh.seconds_until_due(es.spec, state, now))
             if existing is not None:
                 redact.add(str(v).encode() for v in (existing.get("data") or {}).values())
-            written = self._converge(es, raw, existing, redact)
+            self._converge(es, raw, existing, redact)
         except SecretSyncError as exc:
             message = redact(_permission_hint(exc, ref))
             self._record(raw, es, failure(message), "UpdateFailed")
@@ -239,8 +239,7 @@ class GenericSync:
                 extra={"object": _key(es), "reason": type(exc).__name__, "error": message},
             )
             return Result(next_refresh=None, failed=True)
-        if not written.ready:
-            return Result(next_refresh=None)
+        # A refusal (an object someone else controls) is looked at again at the next refresh.
         new_state = refresh.SyncState(
             refresh_time=now, synced_resource_version=refresh.synced_version(es.metadata)
         )
