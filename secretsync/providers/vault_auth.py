@@ -2,7 +2,8 @@
 
 No hvac here: this module only decides. It reads the credentials a login needs through the
 StoreContext (Secrets, TokenRequest) at login time, so a rotated credential is picked up by
-the next login without rebuilding the provider.
+the next login without rebuilding the provider. An iam login's signed sts:GetCallerIdentity
+comes from aws_signing.py, where botocore lives.
 """
 
 from __future__ import annotations
