@@ -14,7 +14,7 @@ from typing import Any
 Schema = Mapping[str, Any]
 Path = tuple[str, ...]
 
-_STRINGS = ("a", "abc", "a1", "1h", "v2", "https://a.example", "a.b")
+_STRINGS = ("a", "abc", "a1", "1h", "v2", "https://a.example", "a.b", "@daily", "a@b.example")
 _FORMATS = {"byte": "YWJj", "date-time": "2026-01-02T03:04:05Z"}
 _ANYTHING = {"kept": {"nested": ["as", 1, True], "empty": {}}, "n": 1.5}
 """For a node that preserves unknown fields: JSON of several types, nested."""
@@ -27,8 +27,8 @@ def string(schema: Schema) -> str:
         return _FORMATS[schema["format"]]
     pattern = schema.get("pattern")
     low, high = schema.get("minLength", 0), schema.get("maxLength", 1 << 20)
-    for candidate in _STRINGS:
-        if not low <= len(candidate) <= high:
+    for candidate in (str(schema.get("example", "")), *_STRINGS):
+        if not candidate or not low <= len(candidate) <= high:
             continue
         if pattern is None or re.search(pattern, candidate):
             return candidate
@@ -98,24 +98,45 @@ def specs(schema: Schema) -> Iterator[tuple[str, Any]]:
             yield f"{'.'.join(path)}={option}", value(schema, {**leading, path: option})
 
 
-def without_field(obj: Any, field_path: str) -> bool:
-    """Remove the field an apiserver error names (`spec.a[0].b`); False when it is not there."""
-    parts = [p for p in re.split(r"\.|\[(\d+)\]", field_path) if p]
-    node = obj
-    for part in parts[:-1]:
-        key: Any = int(part) if part.isdigit() else part
+def _parts(field_path: str) -> list[Any]:
+    return [int(p) if p.isdigit() else p for p in re.split(r"\.|\[(\d+)\]", field_path) if p]
+
+
+def _schema_at(schema: Schema, parts: list[Any]) -> Schema:
+    for part in parts:
+        if isinstance(part, int):
+            schema = schema.get("items") or {}
+        else:
+            extra = schema.get("additionalProperties")
+            schema = (schema.get("properties") or {}).get(part) or (
+                extra if isinstance(extra, Mapping) else {}
+            )
+    return schema
+
+
+def narrow(obj: Any, field_path: str, schema: Schema) -> bool:
+    """Drop what an apiserver error names (`spec.a[0].b`), as little as possible: the field, or
+    one optional property of the object it names (a rule across siblings, such as "only one
+    of", names their parent). `schema` describes `obj`. False when nothing is left to drop."""
+    parts = _parts(field_path)
+    parents, node = [], obj
+    for part in parts:
         try:
-            node = node[key]
+            parents.append((node, part))
+            node = node[part]
         except (KeyError, IndexError, TypeError):
             return False
-    last: Any = int(parts[-1]) if parts and parts[-1].isdigit() else (parts[-1] if parts else None)
-    if isinstance(node, dict) and last in node:
-        del node[last]
-        return True
-    if isinstance(node, list) and isinstance(last, int) and last < len(node):
-        del node[last]
-        return True
-    return False
+    if isinstance(node, dict):
+        required = set(_schema_at(schema, parts).get("required") or ())
+        optional = [key for key in node if key not in required]
+        if len(node) > 1 and optional:
+            del node[optional[-1]]
+            return True
+    if not parents:
+        return False
+    holder, key = parents[-1]
+    del holder[key]
+    return True
 
 
 def missing_or_changed(expected: Any, actual: Any, path: str = "") -> list[str]:
