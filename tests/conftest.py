@@ -27,7 +27,7 @@ from tests.testbed import bao, binaries, cluster, paths, stack
 from tests.testbed.git import GitServer
 from tests.testbed.procs import TestbedError
 
-BINARY_FIXTURES = {"sops_bin", "sops_old_bin", "age_bin", "age_keygen_bin"}
+BINARY_FIXTURES = {"sops_bin", "sops_old_bin", "age_bin", "age_keygen_bin", "goregex_bin"}
 RUN_DIR_ENV = "SECRETSYNC_TESTBED_RUN"
 FAILED_MARKER = "start-failed"
 
@@ -50,7 +50,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
-        uses_testbed = "testbed" in used or bool(BINARY_FIXTURES & used)
+        marked = item.get_closest_marker("testbed") is not None  # e.g. a control plane of its own
+        uses_testbed = marked or "testbed" in used or bool(BINARY_FIXTURES & used)
         item.add_marker(pytest.mark.testbed if uses_testbed else pytest.mark.unit)
 
 

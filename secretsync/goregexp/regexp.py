@@ -34,6 +34,10 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", "surrogatepass")
 
 
+def _at_rune_start(data: bytes, pos: int) -> bool:
+    return pos >= len(data) or data[pos] & 0xC0 != 0x80  # not a UTF-8 continuation byte
+
+
 def _rune_width(data: bytes, pos: int) -> int:
     """Bytes in the rune at pos (utf8.DecodeRune: 1 for an invalid byte, 0 at the end)."""
     if pos >= len(data):
@@ -69,11 +73,11 @@ class Regexp:
         return len(self.subexp_names) - 1
 
     def match_string(self, text: str) -> bool:
-        return self._program.search(_utf8(text), 0) is not None
+        return self._search(_utf8(text), 0) is not None
 
     def find_string(self, text: str) -> str:
         data = _utf8(text)
-        spans = self._program.search(data, 0)
+        spans = self._search(data, 0)
         return "" if spans is None else _text(data[spans[0][0] : spans[0][1]])
 
     def find_all_string(self, text: str, n: int) -> list[str]:
@@ -123,13 +127,24 @@ class Regexp:
             parts.append(data[begin:])
         return [_text(part) for part in parts]
 
+    def _search(self, data: bytes, pos: int) -> Spans | None:
+        """RE2 steps bytes, so an empty match can fall inside a multi-byte rune (`\\B` between
+        the two bytes of "é"); Go only looks between runes, so such a match is passed over."""
+        while True:
+            spans = self._program.search(data, pos)
+            if spans is None or _at_rune_start(data, spans[0][0]):
+                return spans
+            pos = spans[0][0] + 1
+            while not _at_rune_start(data, pos):
+                pos += 1
+
     def _all_matches(self, data: bytes, n: int) -> list[Spans]:
         """Go's allMatches: an empty match right after the previous match is not reported."""
         limit = len(data) + 1 if n < 0 else n
         found: list[Spans] = []
         pos, prev_end = 0, -1
         while len(found) < limit and pos <= len(data):
-            spans = self._program.search(data, pos)
+            spans = self._search(data, pos)
             if spans is None:
                 break
             start, end = spans[0]
@@ -153,7 +168,7 @@ class Regexp:
         out: list[bytes] = []
         size = last_end = search_pos = 0
         while search_pos <= len(data):
-            spans = self._program.search(data, search_pos)
+            spans = self._search(data, search_pos)
             if spans is None:
                 break
             start, end = spans[0]

@@ -1,0 +1,3 @@
+module secretsync.test/goregex
+
+go 1.26
