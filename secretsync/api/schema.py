@@ -41,7 +41,10 @@ def object_schema(cls: type) -> JSON:
         properties[name] = prop
         if meta.required and not meta.crd_optional:
             required.append(name)
-    schema: JSON = {"type": "object", "properties": properties}
+    # No empty "properties": the apiserver drops it, and the CRD we ship should read back as is.
+    schema: JSON = (
+        {"type": "object", "properties": properties} if properties else {"type": "object"}
+    )
     if required:
         schema["required"] = required
     return schema
