@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from secretsync import goregexp
 from secretsync.errors import ConfigError
 from secretsync.template.callables import MAX_RESULT_SIZE, FuncError, GoFunc, make
+from secretsync.template.quoting import go_quote
 
 
 def _compiled(pattern: str) -> goregexp.Regexp:
@@ -15,6 +17,22 @@ def _compiled(pattern: str) -> goregexp.Regexp:
         return goregexp.compile(pattern)
     except ConfigError as exc:
         raise FuncError(str(exc)) from None
+
+
+def _must_compile(pattern: str) -> goregexp.Regexp:
+    """regexp.MustCompile, as the plain variants use: its panic names the pattern."""
+    try:
+        return goregexp.compile(pattern)
+    except ConfigError as exc:
+        raise FuncError(f"regexp: Compile({_go_pattern_quote(pattern)}): {exc}") from None
+
+
+def _go_pattern_quote(pattern: str) -> str:
+    """regexp's quote: backquoted when strconv.CanBackquote, else strconv.Quote."""
+    printable = all(ch == "\t" or (ch >= " " and ch != "\x7f") for ch in pattern)
+    if "`" not in pattern and "\ufeff" not in pattern and printable:
+        return f"`{pattern}`"
+    return go_quote(pattern)
 
 
 def regex_match(pattern: str, text: str) -> bool:
@@ -28,36 +46,44 @@ def _lenient_match(pattern: str, text: str) -> bool:
         return False
 
 
-def find_all_strings(pattern: str, text: str, limit: int) -> list[str]:
-    return _compiled(pattern).find_all_string(text, limit)
+Compiler = Callable[[str], goregexp.Regexp]
 
 
-def find_first(pattern: str, text: str) -> str:
-    return _compiled(pattern).find_string(text)
+def find_all_strings(compiled: Compiler, pattern: str, text: str, limit: int) -> list[str]:
+    return compiled(pattern).find_all_string(text, limit)
 
 
-def replace(pattern: str, text: str, repl: str) -> str:
+def find_first(compiled: Compiler, pattern: str, text: str) -> str:
+    return compiled(pattern).find_string(text)
+
+
+def replace(compiled: Compiler, pattern: str, text: str, repl: str) -> str:
     try:
-        return _compiled(pattern).replace_all_string(text, repl, max_bytes=MAX_RESULT_SIZE)
+        return compiled(pattern).replace_all_string(text, repl, max_bytes=MAX_RESULT_SIZE)
     except goregexp.ResultTooLarge as exc:
         raise FuncError(str(exc)) from None
 
 
-def replace_literal(pattern: str, text: str, repl: str) -> str:
+def replace_literal(compiled: Compiler, pattern: str, text: str, repl: str) -> str:
     try:
-        return _compiled(pattern).replace_all_literal_string(text, repl, max_bytes=MAX_RESULT_SIZE)
+        regexp = compiled(pattern)
+        return regexp.replace_all_literal_string(text, repl, max_bytes=MAX_RESULT_SIZE)
     except goregexp.ResultTooLarge as exc:
         raise FuncError(str(exc)) from None
 
 
-def regex_split(pattern: str, text: str, limit: int) -> list[str]:
-    return _compiled(pattern).split(text, limit) or []
+def regex_split(compiled: Compiler, pattern: str, text: str, limit: int) -> list[str]:
+    return compiled(pattern).split(text, limit) or []
 
 
 def _both(name: str, fn: Callable[..., Any], signature: str) -> dict[str, GoFunc]:
-    """sprig's plain variant panics where must- returns an error: the same failure here."""
+    """sprig's plain variant compiles with MustCompile (a panic naming the pattern), its must-
+    variant with Compile (the error alone); both fail the template the same way."""
     must = "must" + name[0].upper() + name[1:]
-    return {name: make(fn, signature), must: make(fn, signature)}
+    return {
+        name: make(functools.partial(fn, _must_compile), signature),
+        must: make(functools.partial(fn, _compiled), signature),
+    }
 
 
 FUNCS: dict[str, GoFunc] = {
