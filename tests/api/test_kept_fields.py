@@ -4,17 +4,24 @@ verbatim) and refused by the parser with `Unsupported`, naming the field path an
 from __future__ import annotations
 
 import dataclasses
+import re
+import types
+import typing
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from secretsync.api import objects
 from secretsync.api.crds import all_crds
-from secretsync.api.fields import field, kept
-from secretsync.api.parsing import parse
+from secretsync.api.externalsecret import ExternalSecretSpec
+from secretsync.api.fields import KeptOption, field, json_name, kept, meta_of
+from secretsync.api.parsing import hints, parse
 from secretsync.api.schema import object_schema
-from secretsync.api.store import ESO_PROVIDERS_KEPT
+from secretsync.api.store import ESO_PROVIDERS_KEPT, SecretStoreSpec
 from secretsync.errors import ConfigError, Unsupported
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -93,3 +100,46 @@ def test_a_misspelt_provider_is_not_unsupported_but_a_config_error() -> None:
         objects.parse_store(_store({"vualt": {}}))
     assert not isinstance(caught.value, Unsupported)
     assert "vualt is not supported" in str(caught.value)
+
+
+def _kept_paths(cls: type, path: str = "spec", seen: frozenset[type] = frozenset()) -> set[str]:
+    """Every kept field and kept enum value below a model, as `spec.a[].b` / `spec.c: Value`."""
+    found: set[str] = set()
+    for f in dataclasses.fields(cls):
+        meta, name = meta_of(f), json_name(f)
+        hint = hints(cls)[f.name] if meta.one_of is None else None
+        here = f"{path}.{name}" + ("[]" if typing.get_origin(_optional(hint)) is tuple else "")
+        if meta.unsupported is not None:
+            found.add(here)
+        for value in meta.kept_values or {}:
+            found.add(f"{here}: {value}")
+        for key, option in (meta.one_of or {}).items():
+            if not isinstance(option, KeptOption):
+                found |= _kept_paths(option, f"{here}.{key}", seen)
+        inner = _item(hint)
+        if dataclasses.is_dataclass(inner) and inner not in seen:
+            found |= _kept_paths(typing.cast(type, inner), here, seen | {inner})
+    return found
+
+
+def _optional(hint: Any) -> Any:
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        (hint,) = [a for a in typing.get_args(hint) if a is not type(None)]
+    return hint
+
+
+def _item(hint: Any) -> Any:
+    hint = _optional(hint)
+    return typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else hint
+
+
+def test_docs_api_names_every_kept_field() -> None:
+    text = DOCS.read_text()
+    table = {line.split("|")[1] for line in text.splitlines() if line.startswith("| `")}
+    named = " ".join(table)
+    paths = _kept_paths(ExternalSecretSpec) | _kept_paths(SecretStoreSpec)
+    assert paths  # the models do keep some fields
+    missing = sorted(p for p in paths if f"`{p}`" not in named)
+    assert missing == [], "add them to the table in docs/api.md"
+    listed = text.split("Kept providers:")[1].split("##")[0]
+    assert sorted(re.findall(r"\w+", listed)) == sorted(ESO_PROVIDERS_KEPT)
