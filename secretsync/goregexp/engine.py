@@ -13,6 +13,8 @@ own whose entries our bounded cache could not release.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import re2
@@ -25,7 +27,6 @@ to its NFA, still linear, when a search outgrows the cache. 4 MiB holds `\\pL{20
 64 patterns the cache in regexp.py keeps, a tenant can pin at most 256 MiB."""
 
 _UNANCHORED = _re2.RE2.Anchor.UNANCHORED
-_NO_MATCH = (-1, -1)
 
 
 class EngineError(ValueError):
@@ -47,21 +48,23 @@ def _options() -> Any:
 _OPTIONS = _options()
 
 
-class Program:
-    """One compiled pattern, searched over UTF-8 bytes."""
+Search = Callable[[bytes, int, int], list[tuple[int, int]]]
 
-    __slots__ = ("_match", "groups")
+
+class Program:
+    """One compiled pattern, searched over UTF-8 bytes.
+
+    `search(data, pos, len(data))` is the leftmost-first match at or after byte `pos`: a
+    (start, end) pair per group, (-1, -1) for a group that did not take part (all of them when
+    nothing matched). `^`, `\\b` and friends see the bytes before `pos`, as in Go. It is RE2's
+    own call, bound once: the FindAll loops above call it per match.
+    """
+
+    __slots__ = ("groups", "search")
 
     def __init__(self, pattern: str) -> None:
         compiled = _re2.RE2(pattern.encode(), _OPTIONS)
         if not compiled.ok():
             raise EngineError(bytes(compiled.error()).decode("utf-8", "replace"))
-        self._match = compiled.Match
+        self.search: Search = functools.partial(compiled.Match, _UNANCHORED)
         self.groups: int = compiled.NumberOfCapturingGroups()
-
-    def search(self, data: bytes, pos: int) -> list[tuple[int, int]] | None:
-        """The leftmost-first match at or after byte `pos`, or None: (start, end) per group,
-        (-1, -1) for a group that did not take part. `^`, `\\b` and friends see the bytes before
-        `pos`, as in Go."""
-        spans: list[tuple[int, int]] = self._match(_UNANCHORED, data, pos, len(data))
-        return None if spans[0] == _NO_MATCH else spans

@@ -68,10 +68,6 @@ class Regexp:
         self.expr = expr
         self.subexp_names: tuple[str, ...] = names
 
-    @property
-    def num_subexp(self) -> int:
-        return len(self.subexp_names) - 1
-
     def match_string(self, text: str) -> bool:
         return self._search(_utf8(text), 0) is not None
 
@@ -98,7 +94,7 @@ class Regexp:
         return [[i for span in spans for i in span] for spans in self._all_matches(data, n)]
 
     def replace_all_string(self, src: str, repl: str, *, max_bytes: int | None = None) -> str:
-        pieces = self._template(repl)
+        pieces = _parse_template(repl, self.subexp_names)
         return self._replace_all(src, lambda data, spans: _expand(pieces, data, spans), max_bytes)
 
     def replace_all_literal_string(
@@ -131,10 +127,13 @@ class Regexp:
         """RE2 steps bytes, so an empty match can fall inside a multi-byte rune (`\\B` between
         the two bytes of "é"); Go only looks between runes, so such a match is passed over."""
         while True:
-            spans = self._program.search(data, pos)
-            if spans is None or _at_rune_start(data, spans[0][0]):
+            spans = self._program.search(data, pos, len(data))
+            start = spans[0][0]
+            if start < 0:
+                return None
+            if start == len(data) or data[start] & 0xC0 != 0x80:
                 return spans
-            pos = spans[0][0] + 1
+            pos = start + 1
             while not _at_rune_start(data, pos):
                 pos += 1
 
@@ -190,34 +189,36 @@ class Regexp:
         out.append(data[last_end:])
         return _text(b"".join(out))
 
-    def _template(self, template: str) -> list[_Piece]:
-        """Parse a replacement once: literal bytes, or the group numbers a `$ref` may mean."""
-        pieces: list[_Piece] = []
-        rest = template
-        while rest:
-            before, dollar, after = rest.partition("$")
-            if not dollar:
-                break
-            pieces.append(_utf8(before))
-            rest = after
-            if rest.startswith("$"):  # $$ is a dollar
-                pieces.append(b"$")
-                rest = rest[1:]
-                continue
-            ref = _extract(rest)
-            if ref is None:  # malformed: the $ is text
-                pieces.append(b"$")
-                continue
-            name, number, rest = ref
-            if number >= 0:
-                pieces.append((number,) if number <= self.num_subexp else ())
-            else:
-                pieces.append(tuple(i for i, n in enumerate(self.subexp_names) if n == name))
-        pieces.append(_utf8(rest))
-        return pieces
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _parse_template(template: str, names: tuple[str, ...]) -> tuple[_Piece, ...]:
+    """Parse a replacement once: literal bytes, or the group numbers a `$ref` may mean."""
+    pieces: list[_Piece] = []
+    rest = template
+    while rest:
+        before, dollar, after = rest.partition("$")
+        if not dollar:
+            break
+        pieces.append(_utf8(before))
+        rest = after
+        if rest.startswith("$"):  # $$ is a dollar
+            pieces.append(b"$")
+            rest = rest[1:]
+            continue
+        ref = _extract(rest)
+        if ref is None:  # malformed: the $ is text
+            pieces.append(b"$")
+            continue
+        name, number, rest = ref
+        if number >= 0:
+            pieces.append((number,) if number < len(names) else ())
+        else:
+            pieces.append(tuple(i for i, n in enumerate(names) if n == name))
+    pieces.append(_utf8(rest))
+    return tuple(pieces)
 
 
-def _expand(pieces: list[_Piece], data: bytes, spans: Spans) -> bytes:
+def _expand(pieces: tuple[_Piece, ...], data: bytes, spans: Spans) -> bytes:
     """Go's Expand: a reference is the first of its groups that took part, else nothing."""
     out = []
     for piece in pieces:
