@@ -17,18 +17,25 @@ class StatusClient:
         self._custom = client.CustomObjectsApi(api)
 
     def patch_status(
-        self, plural: str, namespace: str | None, name: str, status: Mapping[str, Any]
+        self,
+        plural: str,
+        namespace: str | None,
+        name: str,
+        status: Mapping[str, Any],
+        *,
+        version: str = STORAGE_VERSION,
     ) -> None:
+        """`version`: v1alpha1 for PushSecrets, which have no v1."""
         body = {"status": dict(status)}
         with mapped(f"updating status of {plural} {name}"):
             if namespace is None:
                 self._custom.patch_cluster_custom_object_status(
-                    GROUP, STORAGE_VERSION, plural, name, body, field_manager=FIELD_MANAGER
+                    GROUP, version, plural, name, body, field_manager=FIELD_MANAGER
                 )
             else:
                 self._custom.patch_namespaced_custom_object_status(
                     GROUP,
-                    STORAGE_VERSION,
+                    version,
                     namespace,
                     plural,
                     name,

@@ -18,7 +18,7 @@ from secretsync.gitsource.source import revision_from
 from secretsync.metrics import Counter
 from secretsync.operator.state import Key, State, es_key
 from secretsync.operator.telemetry import Health, Metrics
-from secretsync.reconcile import classes, status, writes
+from secretsync.reconcile import classes, status, unserved, writes
 from secretsync.reconcile.cluster_sync import ClusterSyncer
 from secretsync.reconcile.queue import WorkQueue
 from secretsync.reconcile.sync import StatusWriter, Syncer
@@ -120,6 +120,8 @@ class Controller:
         self.resolver = syncer.resolver
         self.cluster_syncer = cluster_syncer
         self._cluster_es: dict[str, dict[str, Any]] = {}
+        self._pushes: dict[tuple[str, str, str | None, str], dict[str, Any]] = {}
+        self._announced_pushes: set[tuple[tuple[str, str, str | None, str], object]] = set()
         self._raw_stores: dict[tuple[str, str | None, str], dict[str, Any]] = {}
         self.queue = WorkQueue()
         self.syncer = syncer
@@ -228,6 +230,38 @@ class Controller:
         for key in keys:
             self.queue.add(key)
         return len(keys)
+
+    def on_push_secret(self, event_type: str | None, raw: Mapping[str, Any]) -> None:
+        """A PushSecret or ClusterPushSecret: not run yet; a worker marks it Unsupported."""
+        self.health.beat()
+        meta = raw.get("metadata") or {}
+        key = ("push", str(raw.get("kind")), meta.get("namespace"), str(meta.get("name")))
+        if event_type == "DELETED":
+            self._pushes.pop(key, None)
+            self.queue.forget(key)
+            return
+        self._pushes[key] = dict(raw)
+        self.queue.add(key)
+
+    def _mark_push(self, key: tuple[str, str, str | None, str]) -> None:
+        """Ready=False Unsupported and one Warning Event, on a (Cluster)PushSecret whose stores
+        are of our class; another operator's (ESO's) is not touched."""
+        raw = self._pushes.get(key)
+        refs = None if raw is None else unserved.store_refs(raw)
+        if raw is None or refs is None:
+            return
+        if not classes.reconciles(refs, self._class_of, self.controller_class):
+            return
+        meta = raw.get("metadata") or {}
+        message = str(unserved.unsupported(key[1]))
+        new = unserved.new_status(raw, message, datetime.datetime.now(datetime.UTC))
+        seen = (key, meta.get("generation"))
+        if new is None or seen in self._announced_pushes:
+            return  # it says so already (our patch may not be in this cached copy yet)
+        plural = unserved.PLURALS[key[1]]
+        self.statuses.patch_status(plural, key[2], key[3], new, version=unserved.VERSION)
+        self.syncer.events.record(raw, key[1], "Unsupported", message, warning=True)
+        self._announced_pushes.add(seen)
 
     def on_namespace(self, event_type: str | None) -> None:
         """A namespace came, went or changed labels: ClusterExternalSecrets re-select."""
@@ -363,6 +397,8 @@ class Controller:
         try:
             if key[0] == "store":
                 self._validate_store(key)
+            elif key[0] == "push":
+                self._mark_push(key)
             elif key[3] in self._cluster_es and self.reconciles_ces(self._cluster_es[key[3]]):
                 retry = self.cluster_syncer.sync(self._cluster_es[key[3]])
         except Exception:

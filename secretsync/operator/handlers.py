@@ -11,6 +11,7 @@ from typing import Any
 import kopf
 
 from secretsync.api.crds import GROUP, STORAGE_VERSION
+from secretsync.api.unserved import V1ALPHA1
 from secretsync.operator.controller import Controller
 from secretsync.operator.telemetry import Health
 
@@ -56,6 +57,16 @@ def build_registry(
     @kopf.on.event(GROUP, STORAGE_VERSION, "clusterexternalsecrets", registry=registry)
     async def cluster_external_secret(event: kopf.RawEvent, **_: Any) -> None:
         controller.on_cluster_external_secret(event.get("type"), event["object"])
+
+    # Not run yet (issue 13): watched only to say so on the ones that are ours.
+    @kopf.on.event(GROUP, V1ALPHA1, "pushsecrets", registry=registry)
+    async def push_secret(event: kopf.RawEvent, **_: Any) -> None:
+        controller.on_push_secret(event.get("type"), {**event["object"], "kind": "PushSecret"})
+
+    @kopf.on.event(GROUP, V1ALPHA1, "clusterpushsecrets", registry=registry)
+    async def cluster_push_secret(event: kopf.RawEvent, **_: Any) -> None:
+        raw = {**event["object"], "kind": "ClusterPushSecret"}
+        controller.on_push_secret(event.get("type"), raw)
 
     @kopf.on.event("", "v1", "namespaces", registry=registry)
     async def namespace(event: kopf.RawEvent, **_: Any) -> None:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from secretsync.api.crds import STORAGE_VERSION
 from secretsync.api.externalsecret import StoreKind
 from secretsync.api.objects import ExternalSecret, parse_external_secret
 from secretsync.errors import ConfigError, SecretSyncError, Unsupported
@@ -33,7 +34,13 @@ class Secrets(Protocol):
 
 class StatusWriter(Protocol):
     def patch_status(
-        self, plural: str, namespace: str | None, name: str, status: Mapping[str, Any]
+        self,
+        plural: str,
+        namespace: str | None,
+        name: str,
+        status: Mapping[str, Any],
+        *,
+        version: str = STORAGE_VERSION,
     ) -> None: ...
 
 
