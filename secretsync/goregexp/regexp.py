@@ -76,6 +76,14 @@ class Regexp:
         spans = self._search(data, 0)
         return "" if spans is None else _text(data[spans[0][0] : spans[0][1]])
 
+    def find_string_submatch(self, text: str) -> list[str] | None:
+        """The first match and its groups ("" for a group that did not take part), or None."""
+        data = _utf8(text)
+        spans = self._search(data, 0)
+        if spans is None:
+            return None
+        return [_text(data[start:end]) if start >= 0 else "" for start, end in spans]
+
     def find_all_string(self, text: str, n: int) -> list[str]:
         data = _utf8(text)
         return [_text(data[s[0][0] : s[0][1]]) for s in self._all_matches(data, n)]

@@ -1,19 +1,23 @@
 """sprig's semver and semverCompare, following Masterminds/semver v3 (version.go,
 constraints.go): loose versions ("v1.2"), x-ranges, ~ and ^, hyphen ranges, "," / space for AND
-and "||" for OR, and prereleases only matching constraints that name one."""
+and "||" for OR, and prereleases only matching constraints that name one.
+
+Its regexps are Go's, so they run on RE2 (goregexp): a constraint is template input, and
+_VALID's nested whitespace runs take quadratic time on a backtracking engine (16,000 spaces:
+5 s of CPU)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from secretsync import goregexp
 from secretsync.template.callables import FuncError, GoFunc, make
 
 _NUM = r"(?:0|[1-9]\d*)"
 _IDENT = r"(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
-_VERSION = re.compile(
+_VERSION = goregexp.compile(
     rf"^v?({_NUM})(?:\.({_NUM}))?(?:\.({_NUM}))?"
     rf"(?:-({_IDENT}(?:\.{_IDENT})*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
 )
@@ -22,10 +26,10 @@ _CV = (
     r"(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
 )
 _OPS = r"=||!=|>|<|>=|=>|<=|=<|~|~>|\^"
-_CONSTRAINT = re.compile(rf"^\s*({_OPS})\s*({_CV})\s*$")
-_RANGE = re.compile(rf"\s*({_CV})\s+-\s+({_CV})\s*")
-_FIND = re.compile(rf"({_OPS})\s*({_CV})")
-_VALID = re.compile(rf"^(\s*({_OPS})\s*({_CV})\s*)((?:\s+|,\s*)({_OPS})\s*({_CV})\s*)*$")
+_CONSTRAINT = goregexp.compile(rf"^\s*({_OPS})\s*({_CV})\s*$")
+_RANGE = goregexp.compile(rf"\s*({_CV})\s+-\s+({_CV})\s*")
+_FIND = goregexp.compile(rf"({_OPS})\s*({_CV})")
+_VALID = goregexp.compile(rf"^(\s*({_OPS})\s*({_CV})\s*)((?:\s+|,\s*)({_OPS})\s*({_CV})\s*)*$")
 
 
 @dataclass(frozen=True)
@@ -101,10 +105,10 @@ def _compare_part(s: str, o: str) -> int:
 
 
 def parse_version(text: str) -> Version:
-    match = _VERSION.match(text)
+    match = _VERSION.find_string_submatch(text)
     if match is None:
         raise FuncError("invalid semantic version")
-    major, minor, patch, pre, meta = match.groups()
+    major, minor, patch, pre, meta = match[1:]
     return Version(int(major), int(minor or 0), int(patch or 0), pre or "", meta or "", text)
 
 
@@ -122,16 +126,10 @@ def _is_x(part: str) -> bool:
 
 
 def _parse_constraint(text: str) -> _Constraint:
-    match = _CONSTRAINT.match(text)
+    match = _CONSTRAINT.find_string_submatch(text)
     if match is None:
         raise FuncError(f"improper constraint: {text}")
-    op, major, minor, patch, pre = (
-        match.group(1),
-        match.group(3),
-        match.group(4),
-        match.group(5),
-        match.group(6),
-    )
+    op, major, minor, patch, pre = match[1], match[3], match[4], match[5], match[6]
     pre = pre or ""
     minor_s, patch_s = (minor or "").lstrip("."), (patch or "").lstrip(".")
     if _is_x(major):
@@ -140,7 +138,7 @@ def _parse_constraint(text: str) -> _Constraint:
         return _Constraint(op, parse_version(f"{major}.0.0{pre}"), True, True, False)
     if _is_x(patch_s) or not patch:
         return _Constraint(op, parse_version(f"{major}{minor}.0{pre}"), True, False, True)
-    return _Constraint(op, parse_version(match.group(2)), False, False, False)
+    return _Constraint(op, parse_version(match[2]), False, False, False)
 
 
 def _check(v: Version, c: _Constraint) -> bool:  # noqa: PLR0911 - one per operator
@@ -198,15 +196,13 @@ def _caret(v: Version, c: _Constraint) -> bool:
 
 
 def semver_compare(constraint: str, version: str) -> bool:
-    for match in _RANGE.finditer(constraint):
-        constraint = constraint.replace(
-            match.group(0), f">= {match.group(1)}, <= {match.group(11)} ", 1
-        )
+    for match in _RANGE.find_all_string_submatch(constraint, -1):
+        constraint = constraint.replace(match[0], f">= {match[1]}, <= {match[11]} ", 1)
     groups: list[list[_Constraint]] = []
     for part in constraint.split("||"):
-        if not _VALID.match(part):
+        if not _VALID.match_string(part):
             raise FuncError(f"improper constraint: {part}")
-        found = [m.group(0) for m in _FIND.finditer(part)] or [part]
+        found = _FIND.find_all_string(part, -1) or [part]
         groups.append([_parse_constraint(c) for c in found])
     v = parse_version(version)
     for group in groups:

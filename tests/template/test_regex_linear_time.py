@@ -8,6 +8,7 @@ engine. This is a correctness bound (linear or not), not a benchmark.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ import pytest
 from secretsync import goregexp
 from secretsync.api.externalsecret import Find, FindName, Rewrite, RewriteRegexp
 from secretsync.api.objects import parse_store
+from secretsync.errors import TemplateError
 from secretsync.providers import aws_values, sops_git
 from secretsync.resolve import keys, stores
 from secretsync.sops import config as sops_config
@@ -149,3 +151,12 @@ def test_many_matches_stay_linear() -> None:
         assert len(regexp.replace_all_string("a" * SIZE, "$1")) == 0
     with within_cpu_bound():
         assert len(goregexp.compile("").split("é" * SIZE, -1)) == SIZE
+
+
+def test_semver_constraints_are_linear() -> None:
+    """sprig's semver regexps are ours, but the constraint is template input: its nested
+    whitespace runs were quadratic on `re` (16,000 spaces took 5 s)."""
+    for constraint in (">=1.2.3" + " " * SIZE + "x", ">=1.2.3" + " ," * SIZE + "!"):
+        with within_cpu_bound(), contextlib.suppress(TemplateError):  # the second is improper
+            render_string("k", "{{ semverCompare .c .v }}", {"c": constraint, "v": "1.2.3"})
+    assert render_string("k", '{{ semverCompare ">= 1.2, < 2.0" "1.9.9" }}', {}) == "true"
