@@ -98,13 +98,30 @@ def _mapped(what: str, login: bool, secrets: tuple[str, ...]) -> Iterator[None]:
         raise _vault_error(what, exc, login, redact) from exc
     except requests.exceptions.SSLError as exc:
         # A CA that does not match the server is a spec problem, not a transient one.
-        raise ConfigError(
-            f"{what}: TLS verification of the server failed; check caBundle/caProvider"
-        ) from exc
+        raise ConfigError(f"{what}: {_tls_problem(exc)}") from exc
     except requests.exceptions.Timeout as exc:
         raise Unavailable(f"{what}: the server did not answer in time") from exc
     except requests.exceptions.RequestException as exc:
         raise Unavailable(f"{what}: cannot reach the server ({type(exc).__name__})") from exc
+
+
+# TLS alerts the *server* sends about our client certificate (verifying the server's own
+# certificate fails locally instead, as CERTIFICATE_VERIFY_FAILED).
+_CLIENT_CERT_ALERTS = (
+    "CERTIFICATE_REQUIRED",
+    "ALERT_BAD_CERTIFICATE",
+    "ALERT_UNKNOWN_CA",
+    "ALERT_CERTIFICATE_UNKNOWN",
+)
+
+
+def _tls_problem(exc: requests.exceptions.SSLError) -> str:
+    if any(alert in str(exc).upper() for alert in _CLIENT_CERT_ALERTS):
+        return (
+            "the server refused the TLS client certificate, or wants one; "
+            "check tls.certSecretRef and tls.keySecretRef"
+        )
+    return "TLS verification of the server failed; check caBundle/caProvider"
 
 
 def _vault_error(
