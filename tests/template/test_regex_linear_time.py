@@ -160,3 +160,12 @@ def test_semver_constraints_are_linear() -> None:
         with within_cpu_bound(), contextlib.suppress(TemplateError):  # the second is improper
             render_string("k", "{{ semverCompare .c .v }}", {"c": constraint, "v": "1.2.3"})
     assert render_string("k", '{{ semverCompare ">= 1.2, < 2.0" "1.9.9" }}', {}) == "true"
+
+
+def test_from_yaml_keys_are_linear() -> None:
+    """fromYaml's key pattern is ours, but a line is secret data: its lazy key run and the
+    whitespace before ':' overlap, which was quadratic on `re` (100,000 spaces: 15 s)."""
+    for value in ("a" + " " * SIZE + "x", "a" + " " * SIZE + ":", "k: " + "a " * SIZE):
+        with within_cpu_bound():
+            render_string("k", "{{ fromYaml .v | len }}", {"v": value})
+    assert render_string("k", "{{ (fromYaml .v).b }}", {"v": 'a: 1\n"b" : x y\n'}) == "x y"
