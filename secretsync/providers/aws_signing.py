@@ -4,9 +4,10 @@ auth method (type iam) checks, for a Vault store's `auth.iam` (eso.md §2.1).
 The login never calls STS from here: the request is signed and handed to the Vault server, which
 sends it to its own configured STS endpoint and trusts the identity STS answers with. What is
 signed follows Vault's Go client (api/auth/aws, as ESO uses it): POST of the form body
-`Action=GetCallerIdentity&Version=2011-06-15` to the region's STS endpoint, SigV4 for the store's
-region, with the `X-Vault-AWS-IAM-Server-ID` header signed in when the store sets
-`vaultAwsIamServerID` (the server may require it, against replay to another Vault).
+`Action=GetCallerIdentity&Version=2011-06-15` to the STS endpoint aws-sdk-go v1 picks for the
+region (see sts_url), SigV4 for the store's region, with the `X-Vault-AWS-IAM-Server-ID` header
+signed in when the store sets `vaultAwsIamServerID` (the server may require it, against replay
+to another Vault).
 
 The AWS identity comes from the same credential chain an AWS store builds (aws_session.py):
 static keys from Secrets, web identity from a ServiceAccount token, or the SDK's default chain,
@@ -17,6 +18,7 @@ modules; the Vault side only sees the finished request.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 
 from botocore.auth import SigV4Auth
@@ -33,6 +35,26 @@ BODY = "Action=GetCallerIdentity&Version=2011-06-15"
 CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
 SERVER_ID_HEADER = "X-Vault-AWS-IAM-Server-ID"
 GLOBAL_STS_URL = "https://sts.amazonaws.com/"
+# aws-sdk-go v1's "legacy" STS regions, served by the global endpoint unless told otherwise.
+LEGACY_GLOBAL_REGIONS = frozenset(
+    {
+        "ap-northeast-1",
+        "ap-south-1",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ca-central-1",
+        "eu-central-1",
+        "eu-north-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "sa-east-1",
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+    }
+)
 # The telemetry name of the STS calls made for a Vault login (AssumeRole, web identity).
 PROVIDER = "HashiCorp/Vault"
 
@@ -47,10 +69,12 @@ class SignedRequest:
     body: str
 
 
-def sts_url(region: str) -> str:
-    """The global endpoint for us-east-1 (where Vault's client and server both default), the
-    regional one elsewhere. The Vault server decides where the request really goes."""
-    if region == "us-east-1":
+def sts_url(region: str, regional_setting: str | None = None) -> str:
+    """The URL Vault's Go client signs (ESO's): aws-sdk-go v1's legacy STS endpoints, i.e. the
+    global sts.amazonaws.com for the regions that had it, the regional endpoint elsewhere or
+    when AWS_STS_REGIONAL_ENDPOINTS=regional. The signature's region is the store's either way;
+    the Vault server decides where the request really goes (its sts_endpoint)."""
+    if regional_setting != "regional" and region in LEGACY_GLOBAL_REGIONS:
         return GLOBAL_STS_URL
     return f"https://sts.{region}.amazonaws.com/"
 
@@ -58,7 +82,8 @@ def sts_url(region: str) -> str:
 def sign_caller_identity(
     credentials: Credentials, region: str, server_id: str | None
 ) -> SignedRequest:
-    url = sts_url(region)
+    # The Go SDK's setting, read as it reads it; botocore's own default differs (regional).
+    url = sts_url(region, os.environ.get("AWS_STS_REGIONAL_ENDPOINTS"))
     headers = {"Content-Type": CONTENT_TYPE}
     if server_id:
         headers[SERVER_ID_HEADER] = server_id

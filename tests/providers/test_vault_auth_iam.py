@@ -253,11 +253,17 @@ def test_the_request_is_signed_for_the_stores_region(
     """region: the credential scope and the regional STS host moto received (through OpenBao)."""
     mount = _aws_mount(server, aws_env)
     key, role = _kv_and_role(server, mount, app_user["arn"])
+    provider = make(server.addr, _iam_auth(mount, role, region="eu-south-1"))
+    assert provider.get(RemoteRef(key=key, property="password")) == b"iam-db-s3cret"
+    [entry] = aws_env.raw_requests("GetCallerIdentity")[-1:]
+    assert "/eu-south-1/sts/aws4_request" in entry["headers"]["Authorization"]
+    assert entry["headers"]["Host"] == "sts.eu-south-1.amazonaws.com"
+    # A region aws-sdk-go v1 served from the global endpoint: signed for eu-west-1 all the same.
     provider = make(server.addr, _iam_auth(mount, role, region="eu-west-1"))
     assert provider.get(RemoteRef(key=key, property="password")) == b"iam-db-s3cret"
     [entry] = aws_env.raw_requests("GetCallerIdentity")[-1:]
     assert "/eu-west-1/sts/aws4_request" in entry["headers"]["Authorization"]
-    assert entry["headers"]["Host"] == "sts.eu-west-1.amazonaws.com"
+    assert entry["headers"]["Host"] == "sts.amazonaws.com"
 
 
 def test_without_credentials_the_operators_own_identity_is_used(

@@ -17,7 +17,7 @@ from botocore.credentials import Credentials
 from secretsync.api.objects import parse_store
 from secretsync.api.store import VaultIamAuth, VaultLdapAuth, VaultProvider
 from secretsync.errors import ConfigError
-from secretsync.providers.aws_signing import sign_caller_identity
+from secretsync.providers.aws_signing import sign_caller_identity, sts_url
 from secretsync.providers.vault_auth import iam_body
 
 
@@ -125,12 +125,30 @@ def test_the_login_body_is_the_signed_get_caller_identity() -> None:
 
 
 def test_region_and_server_id_are_signed_in() -> None:
-    body = iam_body("app", sign_caller_identity(KEYS, "eu-west-1", "vault.example.com"))
+    body = iam_body("app", sign_caller_identity(KEYS, "eu-south-1", "vault.example.com"))
     url, _, headers = _decoded(body)
-    assert url == "https://sts.eu-west-1.amazonaws.com/"
+    assert url == "https://sts.eu-south-1.amazonaws.com/"
     assert headers["X-Vault-AWS-IAM-Server-ID"] == ["vault.example.com"]
     [authorization] = headers["Authorization"]
-    assert "/eu-west-1/sts/aws4_request" in authorization
+    assert "/eu-south-1/sts/aws4_request" in authorization
     signed = authorization.split("SignedHeaders=")[1].split(",")[0].split(";")
     assert "x-vault-aws-iam-server-id" in signed
     assert "host" in signed
+
+
+@pytest.mark.parametrize(
+    ("region", "setting", "url"),
+    [
+        ("eu-west-1", None, "https://sts.amazonaws.com/"),  # a legacy global region
+        ("eu-west-1", "legacy", "https://sts.amazonaws.com/"),
+        ("eu-west-1", "regional", "https://sts.eu-west-1.amazonaws.com/"),
+        ("us-east-1", "regional", "https://sts.us-east-1.amazonaws.com/"),
+        ("af-south-1", None, "https://sts.af-south-1.amazonaws.com/"),  # never had it
+    ],
+)
+def test_the_signed_url_follows_the_go_sdks_sts_endpoints(
+    region: str, setting: str | None, url: str
+) -> None:
+    """What ESO's client (aws-sdk-go v1) signs: the global endpoint for its legacy regions
+    unless AWS_STS_REGIONAL_ENDPOINTS=regional."""
+    assert sts_url(region, setting) == url
