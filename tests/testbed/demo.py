@@ -185,7 +185,10 @@ def _run(state_dir: Path) -> None:
         f"  operator     logs in {state_dir}/logs/operator.log, metrics at "
         f"http://127.0.0.1:{metrics_port}/metrics"
     )
-    _say("demo: running; try `source .testbed/env; kubectl -n demo get es`. Ctrl-C stops it.")
+    _say(
+        f"demo: running; try `source {stack.env_path(state_dir)}; kubectl -n demo get es`. "
+        "Ctrl-C stops it."
+    )
     while True:
         time.sleep(3600)
 
