@@ -124,6 +124,18 @@ def _tls_problem(exc: requests.exceptions.SSLError) -> str:
     return "TLS verification of the server failed; check caBundle/caProvider"
 
 
+# How Go's net package and go-ldap say a connection failed, inside a login's 400 answer
+# (OpenBao's ldap method: "error connecting to host ... Network Error: dial tcp ...";
+# its aws method: "error making upstream request: ... dial tcp ...").
+_UPSTREAM_DOWN = (
+    "dial tcp",
+    "Network Error",
+    "connection refused",
+    "i/o timeout",
+    "no such host",
+)
+
+
 def _vault_error(
     what: str, exc: hvac.exceptions.VaultError, login: bool, redact: Redactor
 ) -> SecretSyncError:
@@ -134,7 +146,7 @@ def _vault_error(
     if isinstance(exc, hvac.exceptions.Forbidden | hvac.exceptions.Unauthorized):
         return AccessDenied(f"{detail} (permission denied)" if not reasons else detail)
     if login and isinstance(exc, hvac.exceptions.InvalidRequest):
-        return AccessDenied(f"{detail} (login rejected)")
+        return _login_rejected(detail, reasons)
     if isinstance(exc, hvac.exceptions.InvalidPath):
         return NotFound(f"{detail} (not found)" if not reasons else detail)
     if isinstance(exc, hvac.exceptions.RateLimitExceeded):
@@ -149,6 +161,14 @@ def _vault_error(
     ):
         return Unavailable(f"{detail} (server error)")
     return ConfigError(f"{detail} (request rejected)")
+
+
+def _login_rejected(detail: str, reasons: str) -> SecretSyncError:
+    if any(sign in reasons for sign in _UPSTREAM_DOWN):
+        # The auth method could not reach its own backend (LDAP, STS): a 400 all the same,
+        # but an outage to retry, not a credential to fix.
+        return Unavailable(f"{detail} (the auth method's upstream is unreachable)")
+    return AccessDenied(f"{detail} (login rejected)")
 
 
 def factory(ctx: StoreContext) -> Provider:

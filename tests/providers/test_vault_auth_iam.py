@@ -11,6 +11,7 @@ the role is bound to, and OpenBao forwarded it as it would to AWS.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 from kubernetes import client
 
 from secretsync.api.externalsecret import RemoteRef
-from secretsync.errors import AccessDenied, ConfigError
+from secretsync.errors import AccessDenied, ConfigError, Unavailable
 from tests.providers import private_moto
 from tests.providers.private_moto import PrivateMoto
 from tests.providers.vault_auth_fixtures import (
@@ -159,6 +160,25 @@ def test_a_wrong_secret_key_fails_the_signature_check_at_sts(
     # moto answered SignatureDoesNotMatch; OpenBao reports that STS's answer was no identity.
     assert "error making upstream request" in str(denied.value)
     _assert_clean(denied.value, app_user)
+
+
+def test_sts_unreachable_from_the_server_is_an_outage_to_retry(
+    server: bao.Bao, aws_env: PrivateMoto, app_user: dict[str, str], make: MakeProvider
+) -> None:
+    mount = _aws_mount(server, aws_env)
+    key, role = _kv_and_role(server, mount, app_user["arn"])
+    root(server).write(
+        f"auth/{mount}/config/client", sts_endpoint=f"http://127.0.0.1:{_closed_port()}"
+    )
+    with pytest.raises(Unavailable, match="upstream is unreachable") as down:
+        make(server.addr, _iam_auth(mount, role)).get(RemoteRef(key=key))
+    _assert_clean(down.value, app_user)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def test_a_user_the_role_is_not_bound_to_is_refused(

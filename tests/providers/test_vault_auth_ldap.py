@@ -16,7 +16,7 @@ import pytest
 from kubernetes import client
 
 from secretsync.api.externalsecret import RemoteRef
-from secretsync.errors import AccessDenied
+from secretsync.errors import AccessDenied, Unavailable
 from tests.providers.vault_auth_fixtures import (
     Calls,
     MakeProvider,
@@ -148,13 +148,14 @@ def test_the_default_mount_is_ldap_and_the_user_name_is_trimmed(
     assert provider.get(RemoteRef(key=setup["key"], property="password")) == b"db-s3cret"
 
 
-def test_a_directory_that_is_down_fails_the_login_with_the_reason(
+def test_a_directory_that_is_down_is_an_outage_to_retry(
     server: bao.Bao, setup: dict[str, str], make: MakeProvider
 ) -> None:
-    """OpenBao cannot reach the LDAP server: it answers 400, so the login is refused, and the
-    message names the mount and OpenBao's reason, never a password."""
+    """OpenBao cannot reach the LDAP server: it answers 400 all the same, but that is an outage
+    (retried with backoff), not a wrong password; the message names the mount and OpenBao's
+    reason, never a password."""
     root(server).write(f"auth/{setup['mount']}/config", url="ldap://127.0.0.1:1")
-    with pytest.raises(AccessDenied, match="error connecting to host") as denied:
+    with pytest.raises(Unavailable, match="error connecting to host") as denied:
         make(server.addr, _auth(setup["mount"], "alice", "alice")).get(RemoteRef(key=setup["key"]))
     assert setup["mount"] in str(denied.value)
     _assert_clean(denied.value)
