@@ -137,19 +137,28 @@ def test_the_apiserver_rejects_malformed_external_secrets_readably(
     assert message in json.loads(rejected.value.body)["message"]
 
 
-def test_a_store_with_no_supported_provider_is_rejected(
+def test_a_store_of_an_unimplemented_provider_is_kept_and_a_misspelt_one_refused(
     custom: client.CustomObjectsApi, namespace: str
 ) -> None:
+    provider = {"projectID": "p", "auth": {"workloadIdentity": {"clusterName": "c", "x": [1]}}}
     store = {
         "apiVersion": "external-secrets.io/v1",
         "kind": "SecretStore",
         "metadata": {"name": "gcp"},
-        "spec": {"provider": {"gcpsm": {"projectID": "p"}}},
+        "spec": {"provider": {"gcpsm": provider}},
     }
+    created = custom.create_namespaced_custom_object(
+        "external-secrets.io", "v1", namespace, "secretstores", store
+    )
+    assert created["spec"] == {"provider": {"gcpsm": provider}}
+
+    store["metadata"] = {"name": "typo"}
+    store["spec"] = {"provider": {"gcpms": provider}}
     with pytest.raises(ApiException) as rejected:
         custom.create_namespaced_custom_object(
             "external-secrets.io", "v1", namespace, "secretstores", store
         )
+    assert rejected.value.status == 422
     assert "spec.provider" in str(rejected.value.body)
 
 
