@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from secretsync.api.objects import parse_cluster_external_secret
-from secretsync.errors import ConfigError, SecretSyncError
+from secretsync.errors import ConfigError, SecretSyncError, Unsupported
 from secretsync.reconcile import cluster, status
 from secretsync.reconcile.sync import StatusWriter
 
@@ -38,7 +38,10 @@ class ClusterSyncer:
         try:
             ces = parse_cluster_external_secret(raw)
         except ConfigError as exc:
-            self._status(raw, name, [], {}, str(exc))
+            # Unsupported (a field of its ExternalSecret template we do not implement) is said as
+            # such; either way no ExternalSecret is made or changed from a spec we cannot use.
+            unsupported = isinstance(exc, Unsupported)
+            self._status(raw, name, [], {}, str(exc), unsupported=unsupported)
             return None
         wanted = cluster.selected_namespaces(ces, self.children.namespaces())
         existing = self.children.children(cluster.OWNER_LABEL, ces.metadata.name)
@@ -73,15 +76,18 @@ class ClusterSyncer:
         provisioned: list[str],
         failed: Mapping[str, str],
         error: str | None,
+        *,
+        unsupported: bool = False,
     ) -> None:
         ready = error is None and not failed
         self.on_ready(str((raw.get("metadata") or {}).get("name")), ready)
         message = error or (
             "all namespaces provisioned" if ready else f"{len(failed)} namespace(s) failed"
         )
-        outcome = status.Outcome(
-            ready, status.Reason.SYNCED if ready else status.Reason.ERROR, message, synced=ready
-        )
+        reason = status.Reason.SYNCED if ready else status.Reason.ERROR
+        if unsupported:
+            reason = status.Reason.UNSUPPORTED
+        outcome = status.Outcome(ready, reason, message, synced=ready)
         current = raw.get("status") or {}
         now = datetime.datetime.now(datetime.UTC)
         new = {

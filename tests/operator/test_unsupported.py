@@ -224,3 +224,40 @@ def test_a_push_secret_of_ours_is_unsupported_once_and_another_classes_is_left_a
     assert _push_status(kube, "ours") == status
     assert _push_status(kube, "theirs") == {}
     assert kube.events("theirs") == []
+
+
+def test_a_cluster_external_secret_with_an_unsupported_template_makes_no_external_secret(
+    kube: Cluster, testbed: stack.Testbed, start_operator: Start
+) -> None:
+    vault_store(kube, testbed)
+    spec, _ = CASES["a generator source"]
+    name = unique("ces")
+    body = {
+        "kind": "ClusterExternalSecret",
+        "metadata": {"name": name},
+        "spec": {"namespaces": [kube.namespace], "externalSecretSpec": spec},
+    }
+    kube.apply("clusterexternalsecrets", body)
+    try:
+        start_operator()
+
+        def ready() -> Any:
+            found = kube.custom.get_cluster_custom_object(
+                "external-secrets.io", "v1", "clusterexternalsecrets", name
+            )
+            conditions = (found.get("status") or {}).get("conditions") or []
+            return next((c for c in conditions if c.get("type") == "Ready"), None)
+
+        condition = eventually(ready, what="the ClusterExternalSecret's status")
+        assert (condition["status"], condition["reason"]) == ("False", "Unsupported")
+        assert condition["message"].startswith(
+            "spec.externalSecretSpec.dataFrom[0].sourceRef.generatorRef: is not supported"
+        )
+        listed = kube.custom.list_namespaced_custom_object(
+            "external-secrets.io", "v1", kube.namespace, "externalsecrets"
+        )
+        assert listed["items"] == []
+    finally:
+        kube.custom.delete_cluster_custom_object(
+            "external-secrets.io", "v1", "clusterexternalsecrets", name
+        )
