@@ -183,8 +183,12 @@ class Controller:
             return
         if not self._ours(raw):
             # Another operator's store: its status and its ExternalSecrets are not ours to
-            # touch. Those we were syncing stop at their next turn (the check in _sync).
+            # touch. If it just moved away, its ExternalSecrets pass through _sync once more,
+            # which finds them foreign and drops their metrics.
             self.metrics.forget_object(kind, namespace, name)
+            if previous is not None and self._ours(previous):
+                for key in self.state.users_of(kind, namespace, name):
+                    self.queue.add(key)
             return
         users = self.state.users_of(kind, namespace, name)
         if classes.moved_in(previous, raw, self.controller_class):
