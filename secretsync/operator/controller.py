@@ -121,7 +121,7 @@ class Controller:
         self.cluster_syncer = cluster_syncer
         self._cluster_es: dict[str, dict[str, Any]] = {}
         self._pushes: dict[tuple[str, str, str | None, str], dict[str, Any]] = {}
-        self._announced_pushes: set[tuple[tuple[str, str, str | None, str], object]] = set()
+        self._announced_pushes: set[tuple[object, object]] = set()
         self._raw_stores: dict[tuple[str, str | None, str], dict[str, Any]] = {}
         self.queue = WorkQueue()
         self.syncer = syncer
@@ -259,7 +259,7 @@ class Controller:
         meta = raw.get("metadata") or {}
         message = str(unserved.unsupported(key[1]))
         new = unserved.new_status(raw, message, datetime.datetime.now(datetime.UTC))
-        seen = (key, meta.get("generation"))
+        seen = (meta.get("uid"), meta.get("generation"))
         if new is None or seen in self._announced_pushes:
             return  # it says so already (our patch may not be in this cached copy yet)
         plural = unserved.PLURALS[key[1]]

@@ -124,9 +124,11 @@ class Syncer:
     """ConfigMaps and custom resources, for spec.target.manifest."""
     allow_generic_targets: bool = False
     """--unsafe-allow-generic-targets: without it a target.manifest is refused, as in ESO."""
-    announced: dict[tuple[str, str], tuple[object, str]] = dataclasses.field(default_factory=dict)
-    """(namespace, name) -> (generation, message) of the Unsupported Event last emitted: the
-    cached copy a sync works from may not show our own status patch yet."""
+    announced: dict[tuple[str, str], tuple[object, object, str]] = dataclasses.field(
+        default_factory=dict
+    )
+    """(namespace, name) -> (uid, generation, message) of the Unsupported Event last emitted:
+    the cached copy a sync works from may not show our own status patch yet."""
 
     def sync(self, raw: Mapping[str, Any], *, source_moved: bool = False) -> Result:
         started = time.monotonic()
@@ -213,7 +215,7 @@ class Syncer:
         meta = raw.get("metadata") or {}
         key, seen = (
             (str(meta.get("namespace")), str(meta.get("name"))),
-            (meta.get("generation"), outcome.message),
+            (meta.get("uid"), meta.get("generation"), outcome.message),
         )
         ready = _ready(raw)
         repeated = self.announced.get(key) == seen or (
