@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import shutil
 import tempfile
 import urllib.parse
 import urllib.request
@@ -104,3 +105,4 @@ def start() -> Iterator[PrivateMoto]:
         yield PrivateMoto(url, folder)
     finally:
         procs.stop_all(folder, grace=5)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -7,6 +7,7 @@ user's LDAP groups to policies. The password reaches the store only through a Ku
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +43,7 @@ def directory() -> Iterator[ldap.Ldap]:
         yield ldap.start(folder, PASSWORDS, GROUPS)
     finally:
         ldap.stop(folder)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

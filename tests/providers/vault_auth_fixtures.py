@@ -7,6 +7,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -82,6 +83,7 @@ def private_bao(
         yield PrivateBao(server.addr, server.token, folder=folder)
     finally:
         baoplugins.stop(folder)
+        shutil.rmtree(folder, ignore_errors=True)  # plugin copies, audit log, logs
 
 
 def put_secret(kube_api: client.ApiClient, namespace: str, name: str, data: dict[str, str]) -> None:
