@@ -14,6 +14,7 @@ and is private to the fixture that starts it: the shared OpenBao is left alone.
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 from pathlib import Path
@@ -46,7 +47,10 @@ def plugin_dir(folder: Path, plugins: tuple[binaries.GoBinary, ...]) -> Path:
             raise procs.TestbedError(
                 f"the OpenBao {plugin.name} auth plugin is not built; run: {BUILD_HINT}"
             )
-        shutil.copy2(plugin.path, target / plugin.name)
+        try:
+            os.link(plugin.path, target / plugin.name)  # OpenBao refuses symlinks out of its dir
+        except OSError:
+            shutil.copy2(plugin.path, target / plugin.name)  # another file system
     return target
 
 
