@@ -50,6 +50,26 @@ class ClusterLookup:
             return None
         return dict(raw)
 
+    def raw_generator(
+        self, api_version: str, kind: str, namespace: str | None, name: str
+    ) -> Mapping[str, Any] | None:
+        """A generator as stored (only its class is read from it); None when it does not exist.
+        Every generator kind's plural is its lower-cased kind plus "s"."""
+        group, _, version = api_version.partition("/")
+        plural = f"{kind.lower()}s"
+        try:
+            with mapped(f"reading {kind} {name}"):
+                raw: Any
+                if namespace is None:
+                    raw = self._custom.get_cluster_custom_object(group, version, plural, name)
+                else:
+                    raw = self._custom.get_namespaced_custom_object(
+                        group, version, namespace, plural, name
+                    )
+        except NotFound:
+            return None
+        return {**dict(raw), "kind": kind}
+
     def namespace_labels(self, namespace: str) -> Mapping[str, str]:
         with mapped(f"reading namespace {namespace}"):
             found = self._core.read_namespace(namespace)

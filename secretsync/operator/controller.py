@@ -29,11 +29,16 @@ STORE_PLURALS = {"SecretStore": "secretstores", "ClusterSecretStore": "clusterse
 
 
 class RawStores(Protocol):
-    """A store read from the cluster as it is stored (None when it does not exist), for one the
-    watch has not delivered yet: its class decides whether we may touch what uses it."""
+    """Stores and generators read from the cluster as they are stored (None when they do not
+    exist): their class decides whether we may touch what uses them. Stores are read only when
+    the watch has not delivered them yet; generators are not watched."""
 
     def raw_store(
         self, kind: str, namespace: str | None, name: str
+    ) -> Mapping[str, Any] | None: ...
+
+    def raw_generator(
+        self, api_version: str, kind: str, namespace: str | None, name: str
     ) -> Mapping[str, Any] | None: ...
 
 
@@ -285,8 +290,20 @@ class Controller:
             raw = self._store_reader.raw_store(*ref)
         return None if raw is None else classes.store_class(raw)
 
+    def _generator_class_of(self, ref: classes.GeneratorKey) -> str | None:
+        if self._store_reader is None:
+            return None
+        try:
+            raw = self._store_reader.raw_generator(*ref)
+        except SecretSyncError:
+            return None  # ESO too goes on when it cannot read a generator
+        return None if raw is None else classes.generator_class(raw)
+
     def reconciles_es(self, raw: Mapping[str, Any]) -> bool:
-        return classes.reconciles(classes.store_refs(raw), self._class_of, self.controller_class)
+        ours = self.controller_class
+        return classes.reconciles(
+            classes.generator_refs(raw), self._generator_class_of, ours
+        ) and classes.reconciles(classes.store_refs(raw), self._class_of, ours)
 
     def reconciles_ces(self, raw: Mapping[str, Any]) -> bool:
         refs = classes.cluster_store_refs(raw)

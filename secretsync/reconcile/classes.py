@@ -8,7 +8,10 @@ the ExternalSecret controller):
   a store with a class is processed only by the operator of that class;
 - an ExternalSecret is skipped, untouched, when ANY store it names (`secretStoreRef`, and each
   `data[].sourceRef.storeRef` / `dataFrom[].sourceRef.storeRef`) has another class; a store
-  that does not exist does not decide (the sync then fails on it, as ESO's does).
+  that does not exist does not decide (the sync then fails on it, as ESO's does);
+- the same holds for the generators its `dataFrom[].sourceRef.generatorRef` name (their own
+  `spec.controller`; a ClusterGenerator's is that of the generator spec it wraps); a generator
+  that cannot be read, for whatever reason, does not decide.
 
 ESO's ClusterExternalSecret controller does not look at classes at all; ours skips a
 ClusterExternalSecret whose template names a ClusterSecretStore of another class, so two
@@ -19,7 +22,7 @@ ExternalSecret is then judged on its own).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from secretsync.api.objects import CLUSTER_SECRET_STORE
 
@@ -27,6 +30,19 @@ DEFAULT_CLASS = "default"
 
 StoreKey = tuple[str, str | None, str]
 """(kind, namespace or None for a ClusterSecretStore, name), as the operator's caches key them."""
+
+GENERATOR_GROUP = "generators.external-secrets.io"
+CLUSTER_GENERATOR = "ClusterGenerator"
+GeneratorKey = tuple[str, str, str | None, str]
+"""(apiVersion, kind, namespace or None for a ClusterGenerator, name)."""
+
+CLASSED_GENERATORS = frozenset(
+    {"Fake", "VaultDynamicSecret", "BeyondtrustWorkloadCredentialsDynamicSecret", CLUSTER_GENERATOR}
+)
+"""The generator kinds whose spec has ESO's `controller` field (ESO 2.9); the others are
+everyone's, so they are never read."""
+
+Ref = TypeVar("Ref", StoreKey, GeneratorKey)
 
 
 def store_class(raw_store: Mapping[str, Any]) -> str:
@@ -63,11 +79,42 @@ def _refs(spec: Mapping[str, Any], namespace: str | None) -> list[StoreKey]:
     return found
 
 
-def reconciles(
-    refs: Iterable[StoreKey], class_of: Callable[[StoreKey], str | None], ours: str
-) -> bool:
-    """Whether the operator of class `ours` reconciles an object naming these stores.
-    `class_of` gives a store's class, or None when the store does not exist."""
+def generator_refs(raw_es: Mapping[str, Any]) -> list[GeneratorKey]:
+    """The generators an ExternalSecret's dataFrom names that can carry a class: of a kind
+    with the field, in the generators' group (ESO cannot read any other; those do not decide)."""
+    namespace = (raw_es.get("metadata") or {}).get("namespace")
+    found: list[GeneratorKey] = []
+    for entry in (raw_es.get("spec") or {}).get("dataFrom") or []:
+        ref = ((entry or {}).get("sourceRef") or {}).get("generatorRef")
+        if not isinstance(ref, Mapping) or not ref.get("name"):
+            continue
+        if str(ref.get("kind")) not in CLASSED_GENERATORS:
+            continue
+        api_version = str(ref.get("apiVersion") or f"{GENERATOR_GROUP}/v1alpha1")
+        if api_version.partition("/")[0] != GENERATOR_GROUP:
+            continue
+        kind = str(ref["kind"])
+        scope = None if kind == CLUSTER_GENERATOR else namespace
+        key = (api_version, kind, scope if isinstance(scope, str) else None, str(ref["name"]))
+        if key not in found:
+            found.append(key)
+    return found
+
+
+def generator_class(raw_generator: Mapping[str, Any]) -> str:
+    """A generator's class; a ClusterGenerator's is that of the one generator spec it wraps."""
+    spec = raw_generator.get("spec") or {}
+    if raw_generator.get("kind") == CLUSTER_GENERATOR:
+        wrapped = [v for v in (spec.get("generator") or {}).values() if isinstance(v, Mapping)]
+        spec = wrapped[0] if wrapped else {}
+    value = spec.get("controller")
+    return value if isinstance(value, str) else ""
+
+
+def reconciles(refs: Iterable[Ref], class_of: Callable[[Ref], str | None], ours: str) -> bool:
+    """Whether the operator of class `ours` reconciles an object naming these stores (or
+    generators). `class_of` gives one's class, or None when it does not decide (it does not
+    exist, or cannot be read)."""
     for ref in refs:
         klass = class_of(ref)
         if klass is not None and not processes(klass, ours):

@@ -38,6 +38,35 @@ def _store(
     kube.apply("secretstores", {"kind": "SecretStore", "metadata": {"name": name}, "spec": spec})
 
 
+def _fake_generator(kube: Cluster, name: str, klass: str) -> None:
+    kube.custom.create_namespaced_custom_object(
+        "generators.external-secrets.io",
+        "v1alpha1",
+        kube.namespace,
+        "fakes",
+        {
+            "apiVersion": "generators.external-secrets.io/v1alpha1",
+            "kind": "Fake",
+            "metadata": {"name": name},
+            "spec": {"controller": klass, "data": {"k": "v"}},
+        },
+    )
+
+
+def _generated(name: str, generator: str) -> dict[str, Any]:
+    """An ExternalSecret reading only from a Fake generator (no store at all)."""
+    ref = {
+        "apiVersion": "generators.external-secrets.io/v1alpha1",
+        "kind": "Fake",
+        "name": generator,
+    }
+    return {
+        "kind": "ExternalSecret",
+        "metadata": {"name": name},
+        "spec": {"refreshInterval": "1h", "dataFrom": [{"sourceRef": {"generatorRef": ref}}]},
+    }
+
+
 def _set_class(kube: Cluster, store: str, klass: str) -> None:
     kube.custom.patch_namespaced_custom_object(
         "external-secrets.io",
@@ -74,16 +103,23 @@ def test_another_class_is_never_touched_and_a_handed_over_store_syncs_at_once(
         }
     ]
     kube.apply("externalsecrets", mixed)
+    # A generator has a class of its own in ESO (Fake, VaultDynamicSecret, ...): it decides too.
+    _fake_generator(kube, "theirs", "eso")
+    _fake_generator(kube, "mine", OURS)
+    kube.apply("externalsecrets", _generated("generated-away", "theirs"))
+    kube.apply("externalsecrets", _generated("generated-home", "mine"))
     operator = start_operator("--controller-class", OURS)
 
     condition(kube, "home", "True", "SecretSynced")
     condition(kube, "shared", "True", "SecretSynced")  # an empty class is every operator's
     eventually(lambda: store_ready(kube, "secretstores", "mine"), what="our store validated")
+    # Ours, so secretsync answers it (generators are not implemented: Unsupported).
+    eventually(lambda: kube.ready("generated-home"), what="our generator's ExternalSecret")
     time.sleep(3)  # the operator had every chance to write on the others
-    for name in ("away", "azure", "mixed"):
+    for name in ("away", "azure", "mixed", "generated-away"):
         assert "status" not in kube.es(name) or not kube.es(name)["status"], name
         assert kube.events(name) == [], name
-        assert kube.secret(f"{name}-secret") is None, name
+        assert kube.secret(f"{name}-secret") is None and kube.secret(name) is None, name
     for store in ("theirs", "azure"):
         assert store_ready(kube, "secretstores", store) is None, store
     metrics = operator.metrics().splitlines()

@@ -125,3 +125,44 @@ def test_the_refusal_names_the_field_and_the_flag() -> None:
     assert "spec.controller" in message
     assert "--controller-class" in message
     assert "'eso'" in message
+
+
+def test_generators_that_can_carry_a_class_are_named_from_data_from_only() -> None:
+    def ref(kind: str, name: str, api: str | None = None) -> dict[str, Any]:
+        found: dict[str, Any] = {"kind": kind, "name": name}
+        if api is not None:
+            found["apiVersion"] = api
+        return {"sourceRef": {"generatorRef": found}}
+
+    raw = _es(
+        data=[{"secretKey": "a", "sourceRef": {"generatorRef": {"kind": "Fake", "name": "d"}}}],
+        dataFrom=[
+            ref("Fake", "f"),
+            ref("VaultDynamicSecret", "v", "generators.external-secrets.io/v1alpha1"),
+            ref("ClusterGenerator", "c"),
+            ref("Password", "p"),  # no class field: everyone's, never read
+            ref("Fake", "elsewhere", "example.com/v1"),  # ESO cannot read it: does not decide
+            ref("Fake", "f"),
+            {"sourceRef": {"generatorRef": {"kind": {"odd": 1}, "name": "x"}}},
+        ],
+    )
+    api = "generators.external-secrets.io/v1alpha1"
+    assert classes.generator_refs(raw) == [
+        (api, "Fake", "team", "f"),
+        (api, "VaultDynamicSecret", "team", "v"),
+        (api, "ClusterGenerator", None, "c"),
+    ]
+
+
+def test_a_generator_class_and_a_cluster_generators_wrapped_one() -> None:
+    assert classes.generator_class({"kind": "Fake", "spec": {"controller": "eso"}}) == "eso"
+    assert classes.generator_class({"kind": "Fake", "spec": {}}) == ""
+    wrapped = {
+        "kind": "ClusterGenerator",
+        "spec": {"kind": "Fake", "generator": {"fakeSpec": {"controller": "eso"}}},
+    }
+    assert classes.generator_class(wrapped) == "eso"
+    assert classes.generator_class({"kind": "ClusterGenerator", "spec": {"generator": {}}}) == ""
+    keys = [("generators.external-secrets.io/v1alpha1", "Fake", "team", "f")]
+    assert not classes.reconciles(keys, lambda _ref: "eso", "secretsync")
+    assert classes.reconciles(keys, lambda _ref: None, "secretsync")
