@@ -48,7 +48,7 @@ def plugin_dir(folder: Path, plugins: tuple[binaries.GoBinary, ...]) -> Path:
                 f"the OpenBao {plugin.name} auth plugin is not built; run: {BUILD_HINT}"
             )
         try:
-            os.link(plugin.path, target / plugin.name)  # OpenBao refuses symlinks out of its dir
+            os.link(plugin.path, target / plugin.name)  # a hard link: no copy per server
         except OSError:
             shutil.copy2(plugin.path, target / plugin.name)  # another file system
     return target
