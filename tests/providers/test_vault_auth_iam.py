@@ -356,3 +356,25 @@ def test_web_identity_from_a_service_account_logs_in_as_the_annotated_role(
     token = provider._token  # type: ignore[attr-defined]
     info = root(server).lookup_token(token.value)["data"]
     assert info["display_name"].startswith(f"{mount}-{role_name}")
+
+
+def test_the_default_mount_is_aws(
+    server: bao.Bao, aws_env: PrivateMoto, app_user: dict[str, str], make: MakeProvider
+) -> None:
+    """ESO's default path is "aws" (and the region us-east-1)."""
+    admin = root(server)
+    if "aws/" not in admin.sys.list_auth_methods()["data"]:
+        admin.sys.enable_auth_method("aws", path="aws")
+    admin.write(
+        "auth/aws/config/client",
+        access_key=aws_env.admin_key_id,
+        secret_key=aws_env.admin_secret,
+        sts_endpoint=aws_env.endpoint_url,
+        iam_endpoint=aws_env.endpoint_url,
+    )
+    key, role = _kv_and_role(server, "aws", app_user["arn"])
+    auth = _iam_auth("unused", role)
+    del auth["iam"]["path"]
+    assert make(server.addr, auth).get(RemoteRef(key=key, property="password")) == b"iam-db-s3cret"
+    [entry] = aws_env.raw_requests("GetCallerIdentity")[-1:]
+    assert "/us-east-1/sts/aws4_request" in entry["headers"]["Authorization"]
