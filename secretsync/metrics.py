@@ -90,16 +90,23 @@ class Gauge(Counter):
 
 
 class GaugeFunc(Family):
-    """A gauge without labels whose value is read when scraped (a queue's depth, say)."""
+    """One series whose value is read when scraped (a queue's depth, say)."""
 
     kind = "gauge"
 
-    def __init__(self, name: str, help_text: str, read: Callable[[], float]) -> None:
-        super().__init__(name, help_text)
+    def __init__(
+        self,
+        name: str,
+        help_text: str,
+        read: Callable[[], float],
+        labels: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        super().__init__(name, help_text, tuple(n for n, _ in labels))
         self._read = read
+        self._values = tuple(v for _, v in labels)
 
     def expose(self) -> list[str]:
-        return [f"{self.name} {_number(self._read())}"]
+        return [f"{self.name}{_labels(self.label_names, self._values)} {_number(self._read())}"]
 
 
 class Histogram(Family):

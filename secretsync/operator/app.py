@@ -28,6 +28,7 @@ from secretsync.kube.lookup import ClusterLookup
 from secretsync.kube.secrets import SecretClient
 from secretsync.kube.targets import TargetClient
 from secretsync.kube.workloads import WorkloadClient
+from secretsync.metrics import GaugeFunc
 from secretsync.operator import handlers, logs, telemetry, webhook
 from secretsync.operator.controller import Controller
 from secretsync.operator.state import CachedLookup, State
@@ -148,6 +149,14 @@ def _assemble(
         default_refresh_interval=settings.default_refresh_interval,
         controller_class=settings.controller_class,
         raw_stores=ClusterLookup(api),
+    )
+    metrics.extra.append(
+        GaugeFunc(
+            "workqueue_depth",
+            "Current depth of workqueue",
+            controller.queue.ready,
+            (("name", "secretsync"),),  # one queue serves every kind
+        )
     )
     return controller, rollouts
 

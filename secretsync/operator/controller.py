@@ -428,7 +428,8 @@ class Controller:
         finally:
             self.queue.done(key, failed=failed, retry_after=retry)
         if self._tracked(key):
-            self.metrics.object_reconciled(kind, key[2], key[3], time.monotonic() - started)
+            seconds = time.monotonic() - started
+            self.metrics.object_reconciled(kind, key[2], key[3], seconds, failed=failed)
 
     def _tracked(self, key: tuple[str, str, str | None, str]) -> bool:
         """A store or ClusterExternalSecret that exists and is ours, so has metrics."""

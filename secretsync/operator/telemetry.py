@@ -12,6 +12,10 @@ units, so ESO's dashboards and alerts work unchanged:
   of the Ready condition, 0 for the other one; likewise `secretstore_…`,
   `clustersecretstore_…` and `clusterexternalsecret_…` (namespace "" for cluster objects);
 - `externalsecret_provider_api_calls_count{provider,call,status}`;
+- controller-runtime's `controller_runtime_reconcile_total{controller,result}`,
+  `…_reconcile_errors_total` and `…_reconcile_time_seconds` (controller = the lowercase kind)
+  and `workqueue_depth{name}` (one queue, name "secretsync"), which ESO's dashboard and SLI
+  examples are built on;
 - with --enable-extended-metric-labels, the per-object series also carry the object's
   app.kubernetes.io/{name,instance,version,component,part-of,managed-by} labels, named as ESO
   names them (app_kubernetes_io_name, ...).
@@ -151,6 +155,22 @@ class Metrics:
         self.sync_seconds = Histogram(
             "secretsync_sync_duration_seconds", "Time one sync took, by store.", STORE
         )
+        # controller-runtime's reconcile metrics, which ESO's dashboard and SLIs are built on.
+        self.reconciles = Counter(
+            "controller_runtime_reconcile_total",
+            "Total number of reconciliations per controller",
+            ("controller", "result"),
+        )
+        self.reconcile_errors = Counter(
+            "controller_runtime_reconcile_errors_total",
+            "Total number of reconciliation errors per controller",
+            ("controller",),
+        )
+        self.reconcile_time = Histogram(
+            "controller_runtime_reconcile_time_seconds",
+            "Length of time per reconciliation per controller",
+            ("controller",),
+        )
         self.drift = Counter(
             "secretsync_drift_corrections_total",
             "Managed Secrets edited or deleted by hand, then restored.",
@@ -197,7 +217,7 @@ class Metrics:
         self.sync_calls.inc(name, namespace, *extra)
         if failed:
             self.sync_errors.inc(name, namespace, *extra)
-        self.objects["ExternalSecret"].reconciled((namespace, name), extra, seconds)
+        self.object_reconciled("ExternalSecret", namespace, name, seconds, failed=failed)
 
     def synced(self, store: tuple[str, str, str], ok: bool, reason: str, seconds: float) -> None:
         """A sync that read its store ran: `store` is (kind, namespace, name), namespace ""
@@ -221,10 +241,15 @@ class Metrics:
         self.objects[kind].ready(key, self._values(kind, key), ready)
 
     def object_reconciled(
-        self, kind: str, namespace: str | None, name: str, seconds: float
+        self, kind: str, namespace: str | None, name: str, seconds: float, *, failed: bool = False
     ) -> None:
         key = (namespace or "", name)
         self.objects[kind].reconciled(key, self._values(kind, key), seconds)
+        controller = CONDITION_KINDS[kind]
+        self.reconciles.inc(controller, "error" if failed else "success")
+        if failed:
+            self.reconcile_errors.inc(controller)
+        self.reconcile_time.observe(seconds, controller)
 
     def forget_object(self, kind: str, namespace: str | None, name: str) -> None:
         key = (namespace or "", name)
@@ -246,6 +271,9 @@ class Metrics:
             self.store_syncs,
             self.store_errors,
             self.sync_seconds,
+            self.reconciles,
+            self.reconcile_errors,
+            self.reconcile_time,
             self.drift,
             *self.extra,
             self._process,

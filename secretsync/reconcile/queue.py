@@ -106,6 +106,13 @@ class WorkQueue:
             self._closed = True
             self._cond.notify_all()
 
+    def ready(self) -> int:
+        """Keys due now and waiting for a worker (controller-runtime's workqueue depth); the
+        ones scheduled for a later refresh are not counted."""
+        now = self._clock()
+        with self._cond:
+            return sum(1 for due in self._due.values() if due <= now)
+
     def __len__(self) -> int:
         with self._cond:
             return len(self._due)

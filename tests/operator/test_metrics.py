@@ -12,8 +12,16 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from secretsync.metrics import Counter, Gauge, Histogram, ProcessMetrics, exposition
+from secretsync.metrics import (
+    Counter,
+    Gauge,
+    GaugeFunc,
+    Histogram,
+    ProcessMetrics,
+    exposition,
+)
 from secretsync.operator.telemetry import Metrics
+from secretsync.reconcile.queue import WorkQueue
 from tests.operator.harness import Cluster, Operator, eventually
 from tests.operator.manifests import unique, vault, vault_store
 from tests.testbed import stack
@@ -180,6 +188,36 @@ def test_extended_labels_carry_the_objects_recommended_labels_as_eso_does() -> N
     assert not [s for s in parse(metrics.text())[0] if s[1].get("name") == "db"]
 
 
+def test_controller_runtime_reconcile_metrics_count_each_kind_apart() -> None:
+    metrics = Metrics()
+    metrics.reconciled("ns", "db", failed=False, seconds=0.01)
+    metrics.reconciled("ns", "db", failed=True, seconds=0.01)
+    metrics.object_reconciled("SecretStore", "ns", "vault", 0.01, failed=True)
+    samples, types = parse(metrics.text())
+    total = "controller_runtime_reconcile_total"
+    assert types[total] == "counter"
+    assert value(samples, total, controller="externalsecret", result="success") == 1
+    assert value(samples, total, controller="externalsecret", result="error") == 1
+    assert value(samples, total, controller="secretstore", result="error") == 1
+    errors = "controller_runtime_reconcile_errors_total"
+    assert value(samples, errors, controller="externalsecret") == 1
+    count = "controller_runtime_reconcile_time_seconds_count"
+    assert value(samples, count, controller="externalsecret") == 2
+
+
+def test_the_workqueue_depth_counts_only_keys_due_now() -> None:
+    now = [100.0]
+    queue = WorkQueue(clock=lambda: now[0])
+    depth = GaugeFunc("workqueue_depth", "depth", queue.ready, (("name", "secretsync"),))
+    queue.add(("ns", "a"))
+    queue.add(("ns", "b"), delay=60)  # its next refresh: not waiting for a worker yet
+    assert exposition([depth]).splitlines()[-1] == 'workqueue_depth{name="secretsync"} 1'
+    now[0] += 61
+    assert queue.ready() == 2
+    assert queue.get(timeout=0) is not None
+    assert queue.ready() == 1, "a key a worker holds is no longer waiting"
+
+
 def test_the_exposition_escapes_label_values_and_writes_histograms() -> None:
     counter = Counter("c_total", "help", ("v",))
     counter.inc('a "quoted"\\ value\nwith a newline')
@@ -323,6 +361,13 @@ def test_the_operator_exposes_esos_metrics_and_drops_a_deleted_objects_series(
     for name, labels, _ in samples:
         if name in ESO_LABELS:
             assert tuple(labels) == ESO_LABELS[name], (name, labels)
+
+    reconciles = "controller_runtime_reconcile_total"
+    assert value(samples, reconciles, controller="externalsecret", result="success") >= 2
+    assert value(samples, reconciles, controller="externalsecret", result="error") >= 1
+    assert find(samples, reconciles, controller="secretstore")
+    assert find(samples, reconciles, controller="clustersecretstore")
+    assert find(samples, "workqueue_depth", name="secretsync")
 
     text = operator.metrics()
     for secret in (PASSWORD, testbed.VAULT_TOKEN):
