@@ -7,9 +7,9 @@ that a symlink committed to the repository cannot lead to the operator's own fil
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path, PurePosixPath
 
+from secretsync import goregexp
 from secretsync.errors import ConfigError, NotFound
 
 
@@ -63,8 +63,11 @@ def files_below(root: Path, parts: tuple[str, ...], field: str) -> list[str]:
     return sorted(found)
 
 
-def glob_pattern(pattern: str) -> re.Pattern[str]:
-    """A path glob: `*` and `?` stay within one segment, `**/` spans any number of them."""
+def glob_pattern(pattern: str) -> goregexp.Regexp:
+    """A path glob: `*` and `?` stay within one segment, `**/` spans any number of them.
+
+    The glob is user input and so are the file names, so the regexp runs on RE2: `*a*a*a*b` on
+    a long name is exponential on a backtracking engine."""
     out = []
     index = 0
     while index < len(pattern):
@@ -81,9 +84,9 @@ def glob_pattern(pattern: str) -> re.Pattern[str]:
             out.append("[^/]")
             index += 1
         else:
-            out.append(re.escape(pattern[index]))
+            out.append(goregexp.quote_meta(pattern[index]))
             index += 1
-    return re.compile("".join(out) + r"\Z")
+    return goregexp.compile("^" + "".join(out) + r"\z", field="find.path")
 
 
 def is_glob(pattern: str) -> bool:
@@ -93,6 +96,6 @@ def is_glob(pattern: str) -> bool:
 def matches_path(relative: str, pattern: str) -> bool:
     """find.path: a glob over the whole relative path, or a folder prefix without wildcards."""
     if is_glob(pattern):
-        return glob_pattern(pattern).match(relative) is not None
+        return glob_pattern(pattern).match_string(relative)
     prefix = PurePosixPath(*relative_parts(pattern, "find.path")).as_posix()
     return prefix in {".", relative} or relative.startswith(prefix + "/")

@@ -169,3 +169,13 @@ def test_from_yaml_keys_are_linear() -> None:
         with within_cpu_bound():
             render_string("k", "{{ fromYaml .v | len }}", {"v": value})
     assert render_string("k", "{{ (fromYaml .v).b }}", {"v": 'a: 1\n"b" : x y\n'}) == "x y"
+
+
+def test_find_path_globs_are_linear() -> None:
+    """find.path globs (SOPS in Git) become regexps over file names, both user input:
+    `*a*a*...*b` on a long name was exponential on `re`."""
+    glob = "*a" * 50 + "b"
+    with within_cpu_bound():
+        assert sops_git._wanted("a" * 4000, glob, None) is False
+    assert sops_git._wanted("team/db.yaml", "**/*.yaml", None) is True
+    assert sops_git._wanted("team/db.yaml.bak", "**/*.yaml", None) is False
