@@ -252,13 +252,16 @@ PASSWORD = "metrics-s3cret-" + uuid.uuid4().hex[:8]
 
 @pytest.fixture
 def cluster_store(kube: Cluster) -> Iterator[str]:
+    """A ClusterSecretStore name and a ClusterExternalSecret of the same name, deleted after
+    (both are cluster-scoped, so shared by parallel tests)."""
     name = unique("metrics")
     yield name
-    try:
-        kube.custom.delete_cluster_custom_object(GROUP, "v1", "clustersecretstores", name)
-    except client.exceptions.ApiException as exc:
-        if exc.status != 404:
-            raise
+    for plural in ("clusterexternalsecrets", "clustersecretstores"):
+        try:
+            kube.custom.delete_cluster_custom_object(GROUP, "v1", plural, name)
+        except client.exceptions.ApiException as exc:
+            if exc.status != 404:
+                raise
 
 
 def _es(name: str, key: str, store: str = "vault", kind: str = "SecretStore") -> dict[str, object]:
@@ -291,6 +294,20 @@ def test_the_operator_exposes_esos_metrics_and_drops_a_deleted_objects_series(
     kube.apply("externalsecrets", _es("failing", f"{key}-missing"))
     kube.apply("externalsecrets", _es("via-cluster", key, cluster_store, "ClusterSecretStore"))
     other.apply("externalsecrets", _es("synced", key))
+    kube.apply(
+        "clusterexternalsecrets",
+        {
+            "kind": "ClusterExternalSecret",
+            "metadata": {"name": cluster_store},
+            "spec": {
+                "externalSecretName": "from-ces",
+                "namespaceSelectors": [
+                    {"matchLabels": {"kubernetes.io/metadata.name": kube.namespace}}
+                ],
+                "externalSecretSpec": _es("x", key, cluster_store, "ClusterSecretStore")["spec"],
+            },
+        },
+    )
     operator = start_operator(also=(other.namespace,))
     eventually(lambda: kube.data("synced") == {"password": PASSWORD.encode()}, what="a sync")
     eventually(lambda: other.data("synced") == {"password": PASSWORD.encode()}, what="a sync")
@@ -308,6 +325,8 @@ def test_the_operator_exposes_esos_metrics_and_drops_a_deleted_objects_series(
             find(samples, condition, name="via-cluster", status="True")
             and find(samples, "secretstore_status_condition", namespace=other.namespace)
             and find(samples, "clustersecretstore_status_condition", name=cluster_store)
+            and find(samples, "clusterexternalsecret_status_condition", name=cluster_store)
+            and find(samples, condition, name="from-ces", status="True")
         )
 
     eventually(settled, what="every object's series")
@@ -358,6 +377,9 @@ def test_the_operator_exposes_esos_metrics_and_drops_a_deleted_objects_series(
     assert find(samples, "secretsync_store_sync_calls_total", store_kind="ClusterSecretStore"), (
         "a ClusterSecretStore's syncs are counted apart from SecretStores"
     )
+    ces = "clusterexternalsecret_status_condition"
+    assert value(samples, ces, name=cluster_store, namespace="", status="True") == 1
+    assert value(samples, ces, name=cluster_store, namespace="", status="False") == 0
     for name, labels, _ in samples:
         if name in ESO_LABELS:
             assert tuple(labels) == ESO_LABELS[name], (name, labels)
@@ -385,3 +407,8 @@ def test_the_operator_exposes_esos_metrics_and_drops_a_deleted_objects_series(
     samples = scraped()
     assert value(samples, condition, name="synced", namespace=other.namespace, status="True") == 1
     assert find(samples, condition, name="failing", namespace=ns), "only the deleted one went"
+    kube.custom.delete_cluster_custom_object(GROUP, "v1", "clusterexternalsecrets", cluster_store)
+    eventually(
+        lambda: not find(scraped(), ces, name=cluster_store),
+        what="the deleted ClusterExternalSecret's series to go",
+    )
