@@ -217,8 +217,13 @@ class Syncer:
             (str(meta.get("namespace")), str(meta.get("name"))),
             (meta.get("uid"), meta.get("generation"), outcome.message),
         )
+        if self.announced.get(key) == seen:
+            # Said by this process already; the cached copy may not show our status patch yet,
+            # and writing from it would only move lastTransitionTime.
+            self.metrics.condition(*key, False)
+            return Result(next_refresh=None)
         ready = _ready(raw)
-        repeated = self.announced.get(key) == seen or (
+        repeated = (
             ready is not None
             and (ready.get("reason"), ready.get("message"))
             == (outcome.reason.value, outcome.message)
