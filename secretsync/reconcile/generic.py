@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -204,7 +205,8 @@ class GenericSync:
     allowed: bool
 
     def sync(self, es: ExternalSecret, raw: Mapping[str, Any], *, source_moved: bool) -> Result:
-        from secretsync.reconcile.sync import Result  # noqa: PLC0415 - sync imports this module
+        # sync.py imports this module, so its names are imported here, at call time.
+        from secretsync.reconcile.sync import Result, _store_labels  # noqa: PLC0415
 
         ref = es.spec.target.generic
         assert ref is not None, "only for target.manifest"
@@ -219,6 +221,7 @@ class GenericSync:
             synced_resource_version=(raw.get("status") or {}).get("syncedResourceVersion"),
         )
         redact = Redactor(())
+        started = time.monotonic()
         try:
             existing = None
             if es.spec.target.creation_policy is not CreationPolicy.NONE:
@@ -230,15 +233,19 @@ class GenericSync:
                 return Result(next_refresh=refresh.seconds_until_due(es.spec, state, now))
             if existing is not None:
                 redact.add(str(v).encode() for v in (existing.get("data") or {}).values())
-            self._converge(es, raw, existing, redact)
+            result = self._converge(es, raw, existing, redact)
         except SecretSyncError as exc:
             message = redact(_permission_hint(exc, ref))
             self._record(raw, es, failure(message), "UpdateFailed")
+            seconds = time.monotonic() - started
+            self.syncer.metrics.synced(_store_labels(es), False, type(exc).__name__, seconds)
             log.warning(
                 "sync failed",
                 extra={"object": _key(es), "reason": type(exc).__name__, "error": message},
             )
             return Result(next_refresh=None, failed=True)
+        seconds = time.monotonic() - started
+        self.syncer.metrics.synced(_store_labels(es), result.ready, result.reason.value, seconds)
         # A refusal (an object someone else controls) is looked at again at the next refresh.
         new_state = refresh.SyncState(
             refresh_time=now, synced_resource_version=refresh.synced_version(es.metadata)

@@ -59,7 +59,7 @@ def test_a_configmap_target_is_written_kept_in_sync_and_owned(
     key = _seed(kube, testbed, {"user": "admin", "password": "pw-9f3e1c"})
     target = {"name": "shop-config", "manifest": {"apiVersion": "v1", "kind": "ConfigMap"}}
     kube.apply("externalsecrets", _es("shop", key, target))
-    start_operator(FLAG)
+    operator = start_operator(FLAG)
 
     found = eventually(lambda: _config_map(kube, "shop-config"), what="the ConfigMap")
     assert found.data == {"user": "admin", "password": "pw-9f3e1c"}
@@ -91,6 +91,14 @@ def test_a_configmap_target_is_written_kept_in_sync_and_owned(
     )
     # Status and Events name the kind, never a value.
     assert not any("pw-" in text for text in visible_text(kube, "shop"))
+    # Syncs of generic targets count with the store they read, as Secret targets do.
+    store = f'store_kind="SecretStore",store_namespace="{kube.namespace}",store="vault"'
+    counted = [
+        line
+        for line in operator.metrics().splitlines()
+        if line.startswith("secretsync_store_sync_calls_total{") and store in line
+    ]
+    assert any('result="success"' in line for line in counted), counted
 
     # Owner: the ConfigMap goes with its ExternalSecret (the garbage collector follows the
     # controller reference).
