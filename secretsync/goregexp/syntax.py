@@ -6,9 +6,10 @@ only Go has: `\\C` (any byte) is an invalid escape, and capture names are ASCII 
 It also reads the capture names in order, because Go's Expand looks a name up among all groups
 of that name (names may repeat in Go), which RE2's name-to-index map cannot tell us.
 
-Known differences that remain, both refusing what Go accepts: a pattern whose compiled program
-exceeds engine.MAX_MEM (Go allows about 3 million instructions) is "expression too large", and
-RE2 does not limit nesting depth where Go refuses more than 1000 levels.
+Known differences that remain: a pattern whose compiled program exceeds engine.MAX_MEM (Go
+allows about 3 million instructions) is refused as "expression too large"; RE2 does not limit
+nesting depth where Go refuses more than 1000 levels; and in text that is not valid UTF-8 (a
+lone surrogate, in Python), Go's `.` matches each bad byte where RE2's does not.
 """
 
 from __future__ import annotations
