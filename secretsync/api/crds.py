@@ -162,7 +162,9 @@ def crd(kind: Kind) -> dict[str, Any]:
                 "categories": list(kind.categories),
             },
             "scope": kind.scope,
-            "conversion": {"strategy": "None"},
+            # webhook: null removes the conversion webhook an ESO Helm install may have set, when
+            # `kubectl apply` replaces its CRD with ours (None with a webhook is refused).
+            "conversion": {"strategy": "None", "webhook": None},
             "versions": versions,
         },
     }

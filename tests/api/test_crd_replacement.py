@@ -20,6 +20,7 @@ from secretsync.api.crds import all_crds
 from tests.api import eso_samples
 from tests.api.test_eso_yardstick import DROP_ATTEMPTS, _apply_crds
 from tests.testbed import binaries, cluster, eso_crds, kube, procs
+from tests.testbed.cluster import wait_until
 from tests.testbed.pki import CA
 
 pytestmark = pytest.mark.testbed  # its binaries, though not the shared stack
@@ -67,9 +68,7 @@ def _objects_under_esos_crds(api: client.ApiClient) -> list[tuple[dict[str, Any]
     """(crd, created object) for every kind, served version and sample."""
     shipped = eso_crds.crds()
     _apply_crds(client.ApiextensionsV1Api(api), shipped)
-    client.CoreV1Api(api).create_namespace(
-        client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE))
-    )
+    _namespace(api)
     created = []
     for crd in shipped:
         for version in [v for v in crd["spec"]["versions"] if v.get("served")]:
@@ -143,3 +142,60 @@ def test_replacing_esos_crds_with_ours_keeps_every_object_unchanged(own_cluster:
         assert after["metadata"]["labels"] == {"migrated": "yes"}
     assert changed == []
     assert len(kinds) == 24  # 20 CRDs; 4 of them (ExternalSecret, stores, CES) serve v1 and v1beta1
+
+
+def test_a_crd_with_esos_conversion_webhook_is_replaced_too(own_cluster: Path) -> None:
+    """ESO's Helm chart could set a conversion webhook on its CRDs; ours convert nothing, and
+    the apiserver refuses strategy None beside a webhook left over from a merge."""
+    api = cluster.api(own_cluster)
+    ext = client.ApiextensionsV1Api(api)
+    name = "externalsecrets.external-secrets.io"
+    (shipped,) = [crd for crd in eso_crds.crds() if crd["metadata"]["name"] == name]
+    shipped["spec"]["conversion"] = {
+        "strategy": "Webhook",
+        "webhook": {
+            "conversionReviewVersions": ["v1"],
+            "clientConfig": {"service": {"name": "eso-webhook", "namespace": "es", "path": "/c"}},
+        },
+    }
+    try:
+        ext.delete_custom_resource_definition(name)
+        wait_until(lambda: name not in _crd_names(ext), 60, "the CRD to go")
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+    _apply_crds(ext, [shipped])
+    _namespace(api)
+    spec = {
+        "secretStoreRef": {"name": "vault"},
+        "data": [{"secretKey": "a", "remoteRef": {"key": "k"}}],
+    }
+    body = {
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": {"name": "hooked"},
+        "spec": spec,
+    }
+    created = _create(api, shipped, body)
+
+    _kubectl_apply_deploy(own_cluster)
+
+    raw = ext.read_custom_resource_definition(name, _preload_content=False)
+    assert json.loads(raw.data)["spec"]["conversion"] == {"strategy": "None"}
+    for version in ("v1", "v1beta1"):
+        read = _read(api, shipped, {**created, "apiVersion": f"external-secrets.io/{version}"})
+        assert read["spec"] == created["spec"]
+
+
+def _crd_names(ext: client.ApiextensionsV1Api) -> set[str]:
+    return {crd.metadata.name for crd in ext.list_custom_resource_definition().items}
+
+
+def _namespace(api: client.ApiClient) -> None:
+    try:
+        client.CoreV1Api(api).create_namespace(
+            client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE))
+        )
+    except ApiException as exc:
+        if exc.status != 409:
+            raise
