@@ -1,5 +1,6 @@
 """A label-selected list-then-watch of Secrets, so the operator sees only the Secrets it manages
-(kopf cannot select server-side, and would stream every Secret in the cluster)."""
+(kopf cannot select server-side, and would stream every Secret in the cluster); and of
+ConfigMaps, the targets of spec.target.manifest, when generic targets are allowed."""
 
 from __future__ import annotations
 
@@ -21,7 +22,21 @@ Handler = Callable[[str, dict[str, Any]], None]
 """(event type: ADDED, MODIFIED or DELETED; the Secret as a raw dict)."""
 
 
-def _list(core: client.CoreV1Api, namespace: str | None, selector: str, handler: Handler) -> str:
+def _functions(core: client.CoreV1Api, resource: str) -> tuple[Any, Any]:
+    """(namespaced list, list across namespaces) for "secrets" or "configmaps"."""
+    if resource == "configmaps":
+        return core.list_namespaced_config_map, core.list_config_map_for_all_namespaces
+    return core.list_namespaced_secret, core.list_secret_for_all_namespaces
+
+
+def _list(
+    core: client.CoreV1Api,
+    namespace: str | None,
+    selector: str,
+    handler: Handler,
+    resource: str = "secrets",
+) -> str:
+    namespaced, everywhere = _functions(core, resource)
     token: str | None = None
     while True:
         kwargs: dict[str, Any] = {
@@ -30,12 +45,8 @@ def _list(core: client.CoreV1Api, namespace: str | None, selector: str, handler:
             "_continue": token,
             "_preload_content": False,
         }
-        with mapped("listing managed secrets"):
-            response: Any = (
-                core.list_namespaced_secret(namespace, **kwargs)
-                if namespace
-                else core.list_secret_for_all_namespaces(**kwargs)
-            )
+        with mapped(f"listing managed {resource}"):
+            response: Any = namespaced(namespace, **kwargs) if namespace else everywhere(**kwargs)
         page = json.loads(response.data)
         for item in page.get("items") or []:
             handler("ADDED", item)
@@ -50,16 +61,17 @@ def run(
     selector: str,
     handler: Handler,
     stop: threading.Event,
+    *,
+    resource: str = "secrets",
 ) -> None:
     """List (paginated), then watch from that version; relist when the version expires."""
     core = client.CoreV1Api(api)
+    namespaced, everywhere = _functions(core, resource)
     while not stop.is_set():
         try:
-            version = _list(core, namespace, selector, handler)
+            version = _list(core, namespace, selector, handler, resource)
             streamer: Any = watch.Watch()  # type: ignore[no-untyped-call]
-            function = (
-                core.list_namespaced_secret if namespace else core.list_secret_for_all_namespaces
-            )
+            function = namespaced if namespace else everywhere
             args = (namespace,) if namespace else ()
             for event in streamer.stream(
                 function,
@@ -76,5 +88,6 @@ def run(
                 if kind in ("ADDED", "MODIFIED", "DELETED"):
                     handler(kind, event["raw_object"])
         except (ApiException, SecretSyncError) as exc:
-            log.warning("watch of managed secrets restarts", extra={"reason": type(exc).__name__})
+            reason = type(exc).__name__
+            log.warning(f"watch of managed {resource} restarts", extra={"reason": reason})
             stop.wait(1.0)

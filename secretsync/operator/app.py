@@ -222,6 +222,15 @@ def run(settings: OperatorSettings) -> int:
         daemon=True,
         args=(api, namespace, f"{MANAGED_LABEL}=true", controller.on_managed_secret, stop),
     ).start()
+    if settings.allow_generic_targets:
+        # ConfigMap targets of spec.target.manifest are put back at once when edited, too.
+        threading.Thread(
+            target=watch.run,
+            name="configmap-watch",
+            daemon=True,
+            args=(api, namespace, f"{MANAGED_LABEL}=true", controller.on_managed_config_map, stop),
+            kwargs={"resource": "configmaps"},
+        ).start()
     health.ready = True
     registry = handlers.build_registry(
         controller, health, settings.kubeconfig, settings.concurrency

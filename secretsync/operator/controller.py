@@ -22,6 +22,7 @@ from secretsync.reconcile import classes, status, unserved, writes
 from secretsync.reconcile.cluster_sync import ClusterSyncer
 from secretsync.reconcile.queue import WorkQueue
 from secretsync.reconcile.sync import StatusWriter, Syncer
+from secretsync.resolve import manifest
 from secretsync.resolve.secret import DATA_HASH_ANNOTATION, data_hash
 
 log = logging.getLogger(__name__)
@@ -397,6 +398,22 @@ class Controller:
             self.metrics.drift.inc(owner[0])
             log.info(
                 "managed secret drifted; restoring",
+                extra={"object": f"{owner[0]}/{owner[1]}", "reason": event_type.lower()},
+            )
+            self.queue.add(owner)
+
+    def on_managed_config_map(self, event_type: str, raw: Mapping[str, Any]) -> None:
+        """A ConfigMap a target.manifest wrote was edited or deleted: put it back (ESO watches
+        its generic targets too). Custom resource targets are checked at their next refresh."""
+        meta = raw.get("metadata") or {}
+        owner = self.state.owner_of(str(meta.get("namespace")), str(meta.get("name")))
+        if owner is None:
+            return
+        annotation = (meta.get("annotations") or {}).get(DATA_HASH_ANNOTATION)
+        if event_type == "DELETED" or annotation != manifest.content_hash(raw):
+            self.metrics.drift.inc(owner[0])
+            log.info(
+                "managed config map drifted; restoring",
                 extra={"object": f"{owner[0]}/{owner[1]}", "reason": event_type.lower()},
             )
             self.queue.add(owner)

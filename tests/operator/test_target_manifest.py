@@ -392,3 +392,35 @@ def test_render_prints_the_configmap_the_operator_would_write(
     assert (item["apiVersion"], item["kind"]) == ("v1", "ConfigMap")
     assert item["metadata"]["name"] == "shop-config" and item["metadata"]["namespace"] == "demo"
     assert item["data"] == {"greeting": "hello admin"}
+
+
+def test_an_edited_or_deleted_configmap_is_put_back_at_once(
+    kube: Cluster, testbed: stack.Testbed, start_operator: Callable[..., Operator]
+) -> None:
+    key = _seed(kube, testbed, {"user": "admin"})
+    target = {"name": "watched", "manifest": {"apiVersion": "v1", "kind": "ConfigMap"}}
+    kube.apply("externalsecrets", _es("watched", key, target, refreshInterval="1h"))
+    start_operator(FLAG)
+    eventually(lambda: _config_map(kube, "watched"), what="the ConfigMap")
+    condition(kube, "watched", "True", "ResourceSynced")
+    # No refresh is due for an hour: only the watch can bring these back.
+    kube.core.patch_namespaced_config_map("watched", kube.namespace, {"data": {"user": "x"}})
+    eventually(
+        lambda: (_config_map(kube, "watched").data or {}) == {"user": "admin"},
+        timeout=10,
+        what="the edit reverted",
+    )
+    kube.core.delete_namespaced_config_map("watched", kube.namespace)
+    eventually(lambda: _config_map(kube, "watched"), timeout=10, what="the ConfigMap recreated")
+    # An unrelated ConfigMap with the same label but no ExternalSecret is left alone.
+    kube.core.create_namespaced_config_map(
+        kube.namespace,
+        client.V1ConfigMap(
+            metadata=client.V1ObjectMeta(
+                name="stray", labels={"reconcile.external-secrets.io/managed": "true"}
+            ),
+            data={"k": "v"},
+        ),
+    )
+    time.sleep(2)
+    assert _config_map(kube, "stray").data == {"k": "v"}
