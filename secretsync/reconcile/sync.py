@@ -136,6 +136,9 @@ class Syncer:
         if isinstance(admitted, Result):
             return admitted
         es = admitted
+        # Unsupported until now (its store was fixed, say): due now, not at its next refresh.
+        was_unsupported = (_ready(raw) or {}).get("reason") == status.Reason.UNSUPPORTED.value
+        source_moved = source_moved or was_unsupported
         if es.spec.target.generic is not None:
             # A ConfigMap or custom resource instead of a Secret: its own path (generic.py).
             shell = generic.GenericSync(self, self.targets, self.allow_generic_targets)

@@ -261,3 +261,39 @@ def test_a_cluster_external_secret_with_an_unsupported_template_makes_no_externa
         kube.custom.delete_cluster_custom_object(
             "external-secrets.io", "v1", "clusterexternalsecrets", name
         )
+
+
+def test_a_store_that_becomes_unsupported_and_then_served_again_syncs_at_once(
+    kube: Cluster, testbed: stack.Testbed, start_operator: Start
+) -> None:
+    key = unique("fixed-store")
+    vault(testbed).secrets.kv.v2.create_or_update_secret(key, secret={"pw": "from-vault"})
+    vault_store(kube, testbed, name="store")
+    spec = {"secretStoreRef": {"name": "store"}, "dataFrom": [{"extract": {"key": key}}]}
+    kube.apply("externalsecrets", _es("fixed", {**spec, "refreshInterval": "1h"}))
+    start_operator()
+    condition(kube, "fixed", "True", "SecretSynced")
+    written = kube.secret("fixed")
+    assert written is not None
+
+    def provider(new: dict[str, Any]) -> None:
+        kube.custom.patch_namespaced_custom_object(
+            "external-secrets.io", "v1", kube.namespace, "secretstores", "store",
+            {"spec": {"provider": new}},
+        )  # fmt: skip
+
+    served = kube.custom.get_namespaced_custom_object(
+        "external-secrets.io", "v1", kube.namespace, "secretstores", "store"
+    )["spec"]["provider"]
+    provider({"vault": None, "gcpsm": {"projectID": "p"}})
+    ready = condition(kube, "fixed", "False", "Unsupported")
+    assert ready["message"].startswith("SecretStore store: spec.provider.gcpsm:")
+    after = kube.secret("fixed")
+    assert after is not None
+    assert after.metadata.resource_version == written.metadata.resource_version
+
+    provider({"gcpsm": None, **served})
+
+    # Not due for an hour, and its Secret is valid: it syncs now because it was Unsupported.
+    condition(kube, "fixed", "True", "SecretSynced")
+    assert kube.data("fixed") == {"pw": b"from-vault"}
