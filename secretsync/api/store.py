@@ -10,6 +10,7 @@ from typing import Any
 
 from secretsync.api.common import CAProvider, SecretKeySelector, ServiceAccountSelector
 from secretsync.api.fields import Duration, KeptOption, field, kept
+from secretsync.api.retry import RetrySettings
 from secretsync.errors import ConfigError
 
 # --- Vault / OpenBao -----------------------------------------------------------------------
@@ -406,7 +407,7 @@ class SecretStoreSpec:
     conditions: tuple[ClusterStoreCondition, ...] = field(
         "ClusterSecretStore only: namespaces that may use it (ORed).", default=()
     )
-    retry_settings: Any = kept(
-        "ESO's retry count and interval for provider clients.",
-        instead="leave it unset: secretsync retries with its own capped, jittered backoff",
+    retry_settings: RetrySettings | None = field(
+        "Retries of a failed provider request (ESO's): Vault and AWS stores; sops ignores it.",
+        default=None,
     )

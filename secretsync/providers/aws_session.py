@@ -39,6 +39,8 @@ from secretsync.api.store import (
 )
 from secretsync.errors import ConfigError
 from secretsync.providers.aws_errors import Caller
+from secretsync.providers.aws_retry import configure as configure_retries
+from secretsync.providers.aws_retry import retry_config
 from secretsync.providers.base import StoreContext
 
 if TYPE_CHECKING:
@@ -52,8 +54,9 @@ DEFAULT_AUDIENCE = "sts.amazonaws.com"
 # A token is only shown to STS once per refresh, so the shortest lifetime TokenRequest allows.
 TOKEN_SECONDS = 600
 # Adaptive mode adds client-side rate limiting on top of standard retries: after a throttle it
-# slows the whole client down instead of letting every reconcile hammer the API.
-RETRY_CONFIG = {"mode": "adaptive", "total_max_attempts": 3}  # the SDK default, as in ESO
+# slows the whole client down instead of letting every reconcile hammer the API. The attempt
+# limit and delay follow the store's retrySettings (aws_retry.py); by default 3 attempts, as ESO.
+RETRY_CONFIG = retry_config(None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,11 +168,12 @@ class AwsSession:
         self._call = call
         self._config = Config(
             region_name=provider.region,
-            retries=RETRY_CONFIG,  # type: ignore[arg-type]
+            retries=retry_config(ctx.store.spec.retry_settings),  # type: ignore[arg-type]
             connect_timeout=5,
             read_timeout=30,
             user_agent_extra="secretsync",
         )
+        self._retry_settings = ctx.store.spec.retry_settings
         self._session_name = session_name(ctx.store.metadata.name)
         self._lock = threading.Lock()
         self._boto: boto3.session.Session | None = None
@@ -197,7 +201,8 @@ class AwsSession:
         with self._lock:
             if service not in self._clients:
                 boto = self._session_locked()
-                self._clients[service] = boto.client(service, config=self._config)  # type: ignore[call-overload]
+                client = boto.client(service, config=self._config)  # type: ignore[call-overload]
+                self._clients[service] = configure_retries(client, self._retry_settings)
             return self._clients[service]
 
     def _session(self) -> boto3.session.Session:
@@ -272,8 +277,10 @@ class AwsSession:
         if unsigned:
             # AssumeRoleWithWebIdentity is an unsigned call: the token is the credential.
             config = self._config.merge(Config(signature_version=UNSIGNED))
-            return _session_with(None).client("sts", config=config)
-        return _session_with(credentials).client("sts", config=self._config)
+            sts = _session_with(None).client("sts", config=config)
+        else:
+            sts = _session_with(credentials).client("sts", config=self._config)
+        return configure_retries(sts, self._retry_settings)  # type: ignore[no-any-return]
 
 
 def _session_with(credentials: Credentials | None) -> boto3.session.Session:

@@ -29,6 +29,7 @@ from secretsync.errors import (
 from secretsync.providers.base import Provider, StoreContext, Telemetry
 from secretsync.providers.vault_client import Call, VaultClient
 from secretsync.providers.vault_mtls import ClientCertAdapter, client_pair, tls_context
+from secretsync.providers.vault_retry import RetryPolicy, vault_retry
 from secretsync.providers.vault_tls import ca_file, ca_pem, client_cert_files
 from secretsync.redact import Redactor
 
@@ -44,6 +45,8 @@ class HvacTransport:
         telemetry: Telemetry,
         headers: Mapping[str, str] | None = None,
         client_tls: tuple[bytes, bytes] | None = None,
+        *,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._server = server
         session = requests.Session()
@@ -51,8 +54,12 @@ class HvacTransport:
         # The store's `headers` go with every request, logins included (ESO's AddHeader); a
         # request's own X-Vault-Token / X-Vault-Namespace still win.
         session.headers.update(headers or {})
+        if retry is not None:  # spec.retrySettings (vault_retry.py): below every request
+            for scheme in ("http://", "https://"):
+                session.mount(scheme, requests.adapters.HTTPAdapter(max_retries=retry))
         if client_tls is not None:
-            session.mount("https://", ClientCertAdapter(tls_context(verify, *client_tls)))
+            context = tls_context(verify, *client_tls)
+            session.mount("https://", ClientCertAdapter(context, max_retries=retry or 0))
         self._adapter = RawAdapter(base_uri=server, session=session, timeout=TIMEOUT_SECONDS)
         self._telemetry = telemetry
 
@@ -183,7 +190,12 @@ def factory(ctx: StoreContext) -> Provider:
         client.on_close(cleanup)
         verify = str(path)
     transport = HvacTransport(
-        spec.server.rstrip("/"), verify, ctx.telemetry, spec.headers, client_pair(ctx, spec)
+        spec.server.rstrip("/"),
+        verify,
+        ctx.telemetry,
+        spec.headers,
+        client_pair(ctx, spec),
+        retry=vault_retry(ctx.store.spec.retry_settings),
     )
     client.attach(transport)
     return client

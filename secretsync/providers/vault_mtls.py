@@ -52,9 +52,9 @@ def tls_context(verify: str | bool, cert: bytes, key: bytes) -> ssl.SSLContext:
 class ClientCertAdapter(HTTPAdapter):
     """A requests adapter whose connections present the client certificate."""
 
-    def __init__(self, context: ssl.SSLContext) -> None:
+    def __init__(self, context: ssl.SSLContext, max_retries: Any = 0) -> None:
         self._context = context
-        super().__init__()
+        super().__init__(max_retries=max_retries)  # a store's retrySettings (vault_retry.py)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["ssl_context"] = self._context

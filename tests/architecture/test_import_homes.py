@@ -28,6 +28,9 @@ HOMES: dict[str, tuple[str, ...]] = {
     "ruamel": ("sops/yamlfmt.py", "sops/yamlplain.py"),
     # google-re2: every user-supplied regexp, with Go's semantics, goes through goregexp.
     "re2": ("goregexp/engine.py",),
+    # urllib3 (under requests and kubernetes): the kube client's errors, and the Vault session's
+    # retry policy (a store's retrySettings).
+    "urllib3": ("kube/client.py", "providers/vault_retry.py"),
 }
 
 
