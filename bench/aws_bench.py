@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import boto3
 
 from bench import docs_section
-from secretsync.api.externalsecret import RemoteRef
 from secretsync.api.objects import parse_store
+from secretsync.api.sources import RemoteRef
 from secretsync.providers import aws_parameterstore, aws_secretsmanager
 from secretsync.providers.base import StoreContext
 from secretsync.providers.offline import ManifestCredentials

@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import hvac
 
 from bench import docs_section
-from secretsync.api.externalsecret import RemoteRef
 from secretsync.api.objects import parse_store
+from secretsync.api.sources import RemoteRef
 from secretsync.providers import vault
 from secretsync.providers.base import Provider, StoreContext
 from secretsync.providers.offline import ManifestCredentials

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from secretsync.api.crds import GROUP
-from secretsync.api.externalsecret import StoreKind
 from secretsync.api.objects import (
     CLUSTER_SECRET_STORE,
     EXTERNAL_SECRET,
@@ -23,6 +22,7 @@ from secretsync.api.objects import (
     parse_external_secret,
     parse_store,
 )
+from secretsync.api.sources import StoreKind
 from secretsync.api.unserved import STORED_KINDS, V1ALPHA1
 from secretsync.errors import ConfigError, NotFound, SecretSyncError, Unsupported
 from secretsync.providers.base import Credentials

@@ -12,7 +12,7 @@ import re
 import urllib.parse
 from typing import Literal
 
-from secretsync.api.store import GitRef
+from secretsync.api.sops import GitRef
 from secretsync.errors import ConfigError
 
 RevisionKind = Literal["branch", "tag", "commit"]

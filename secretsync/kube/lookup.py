@@ -8,8 +8,8 @@ from typing import Any
 from kubernetes import client
 
 from secretsync.api.crds import GROUP, STORAGE_VERSION
-from secretsync.api.externalsecret import StoreKind
 from secretsync.api.objects import SecretStore, parse_store
+from secretsync.api.sources import StoreKind
 from secretsync.errors import NotFound
 from secretsync.kube.client import mapped
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from secretsync.api.store import SopsProvider
+from secretsync.api.sops import SopsProvider
 from secretsync.errors import ConfigError, SecretSyncError, Unsupported
 from secretsync.gitsource.push import Push
 from secretsync.gitsource.registry import Repositories

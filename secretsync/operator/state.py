@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from secretsync.api.externalsecret import StoreKind
 from secretsync.api.objects import CLUSTER_SECRET_STORE, SecretStore, parse_store
+from secretsync.api.sources import StoreKind
 from secretsync.errors import ConfigError, NotFound, Unsupported
 from secretsync.reconcile import classes
 from secretsync.resolve.resolver import StoreLookup

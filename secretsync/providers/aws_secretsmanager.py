@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from secretsync.api.externalsecret import Find, MetadataPolicy, RemoteRef
-from secretsync.api.store import AWSProvider, AWSService
+from secretsync.api.aws import AWSProvider, AWSService
+from secretsync.api.sources import Find, MetadataPolicy, RemoteRef
 from secretsync.errors import NotFound, SecretSyncError
 from secretsync.providers import aws_values as values
 from secretsync.providers.aws_errors import Caller, error_type, sanitize

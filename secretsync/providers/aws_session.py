@@ -30,13 +30,7 @@ from botocore.credentials import (
     DeferredRefreshableCredentials,
 )
 
-from secretsync.api.store import (
-    AWSJwtAuth,
-    AWSProvider,
-    AWSSecretRef,
-    AWSService,
-    SessionTagsPolicy,
-)
+from secretsync.api.aws import AWSJwtAuth, AWSProvider, AWSSecretRef, AWSService, SessionTagsPolicy
 from secretsync.errors import ConfigError
 from secretsync.providers.aws_errors import Caller
 from secretsync.providers.aws_retry import configure as configure_retries

@@ -25,7 +25,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from secretsync.api.store import AWSAuth, AWSProvider, AWSService, VaultIamAuth
+from secretsync.api.aws import AWSAuth, AWSProvider, AWSService
+from secretsync.api.vault import VaultIamAuth
 from secretsync.errors import ConfigError
 from secretsync.providers.aws_errors import Caller, mapped
 from secretsync.providers.aws_session import AwsSession

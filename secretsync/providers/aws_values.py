@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 
 from secretsync import goregexp
-from secretsync.api.externalsecret import RemoteRef
+from secretsync.api.sources import RemoteRef
 from secretsync.errors import ConfigError, NotFound, SecretSyncError
 from secretsync.providers import gjson
 

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol, runtime_checkable
 
 from secretsync.api.common import SecretKeySelector
-from secretsync.api.externalsecret import Find, RemoteRef
 from secretsync.api.objects import SecretStore
+from secretsync.api.sources import Find, RemoteRef
 from secretsync.errors import ConfigError, NotFound, SecretSyncError
 
 

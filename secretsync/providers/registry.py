@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import importlib
 
-from secretsync.api.store import AWSProvider, AWSService, SopsProvider, StoreProvider, VaultProvider
+from secretsync.api.aws import AWSProvider, AWSService
+from secretsync.api.sops import SopsProvider
+from secretsync.api.store import StoreProvider
+from secretsync.api.vault import VaultProvider
 from secretsync.providers.base import ProviderFactory
 
 _MODULES = {

@@ -19,8 +19,8 @@ import time
 from collections.abc import Iterator, Mapping
 
 from secretsync import goregexp
-from secretsync.api.externalsecret import Find, RemoteRef
-from secretsync.api.store import SopsProvider
+from secretsync.api.sops import SopsProvider
+from secretsync.api.sources import Find, RemoteRef
 from secretsync.errors import ConfigError, SecretSyncError
 from secretsync.gitsource import paths
 from secretsync.gitsource.auth import NO_AUTH, GitAuth, auth_from_secret

@@ -17,7 +17,7 @@ import hvac.exceptions
 import requests
 from hvac.adapters import RawAdapter
 
-from secretsync.api.store import VaultProvider
+from secretsync.api.vault import VaultProvider
 from secretsync.errors import (
     AccessDenied,
     ConfigError,

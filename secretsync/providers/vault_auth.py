@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from secretsync.api.common import SecretKeySelector, ServiceAccountSelector
-from secretsync.api.store import (
+from secretsync.api.vault import (
     VaultAppRole,
     VaultAuth,
     VaultCertAuth,

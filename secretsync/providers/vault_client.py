@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from secretsync import goregexp
-from secretsync.api.externalsecret import Find, MetadataPolicy, RemoteRef
-from secretsync.api.store import KVVersion, VaultProvider
+from secretsync.api.sources import Find, MetadataPolicy, RemoteRef
+from secretsync.api.vault import KVVersion, VaultProvider
 from secretsync.errors import AccessDenied, ConfigError, NotFound, SecretSyncError
 from secretsync.providers import vault_paths as paths
 from secretsync.providers import vault_values as values

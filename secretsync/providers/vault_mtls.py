@@ -14,7 +14,7 @@ from typing import Any
 
 from requests.adapters import HTTPAdapter
 
-from secretsync.api.store import VaultProvider
+from secretsync.api.vault import VaultProvider
 from secretsync.errors import ConfigError
 from secretsync.providers.base import StoreContext
 from secretsync.providers.vault_tls import client_cert_files

@@ -6,7 +6,7 @@ itself must start with the mount).
 
 from __future__ import annotations
 
-from secretsync.api.store import KVVersion
+from secretsync.api.vault import KVVersion
 from secretsync.errors import ConfigError
 
 

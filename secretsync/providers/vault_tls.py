@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from secretsync.api.common import CAProviderType
-from secretsync.api.store import VaultProvider
+from secretsync.api.vault import VaultProvider
 from secretsync.errors import ConfigError
 from secretsync.providers.base import StoreContext
 

@@ -26,8 +26,8 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from secretsync.api.externalsecret import CreationPolicy, DeletionPolicy, ManifestReference
 from secretsync.api.objects import ExternalSecret
+from secretsync.api.target import CreationPolicy, DeletionPolicy, ManifestReference
 from secretsync.errors import AccessDenied, SecretSyncError
 from secretsync.reconcile import refresh, status, writes
 from secretsync.redact import Redactor

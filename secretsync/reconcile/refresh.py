@@ -7,8 +7,9 @@ import datetime
 import hashlib
 import json
 
-from secretsync.api.externalsecret import CreationPolicy, ExternalSecretSpec, RefreshPolicy
+from secretsync.api.externalsecret import ExternalSecretSpec, RefreshPolicy
 from secretsync.api.objects import ObjectMeta
+from secretsync.api.target import CreationPolicy
 from secretsync.reconcile import windows
 
 

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from secretsync.api.crds import STORAGE_VERSION
-from secretsync.api.externalsecret import StoreKind
 from secretsync.api.objects import ExternalSecret, parse_external_secret
+from secretsync.api.sources import StoreKind
 from secretsync.errors import ConfigError, SecretSyncError, Unsupported
 from secretsync.reconcile import classes, generic, refresh, status, writes
 from secretsync.redact import Redactor

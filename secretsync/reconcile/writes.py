@@ -13,8 +13,8 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from secretsync.api.externalsecret import CreationPolicy, DeletionPolicy
 from secretsync.api.objects import ExternalSecret
+from secretsync.api.target import CreationPolicy, DeletionPolicy
 from secretsync.resolve.plan import Resolved
 from secretsync.resolve.secret import DATA_HASH_ANNOTATION, Desired, data_hash, manifest
 

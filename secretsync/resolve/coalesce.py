@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 
-from secretsync.api.externalsecret import Find, RemoteRef
+from secretsync.api.sources import Find, RemoteRef
 from secretsync.errors import SecretSyncError
 from secretsync.providers.base import BatchProvider
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 
 from secretsync import goregexp
-from secretsync.api.externalsecret import ConversionStrategy, Rewrite
+from secretsync.api.sources import ConversionStrategy, Rewrite
 from secretsync.errors import ConfigError
 from secretsync.resolve import merge
 

@@ -21,7 +21,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from secretsync.api.externalsecret import (
+from secretsync.api.sources import (
     MergeConflictPolicy,
     MergePriorityPolicy,
     MergeStrategy,

@@ -8,14 +8,9 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
-from secretsync.api.externalsecret import (
-    DataFrom,
-    DeletionPolicy,
-    ExternalSecretSpec,
-    Find,
-    RemoteRef,
-    StoreRef,
-)
+from secretsync.api.externalsecret import ExternalSecretSpec
+from secretsync.api.sources import DataFrom, Find, RemoteRef, StoreRef
+from secretsync.api.target import DeletionPolicy
 from secretsync.errors import NotFound, SecretSyncError
 from secretsync.providers.base import BatchProvider, Provider
 from secretsync.resolve import keys, values

@@ -8,8 +8,8 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from secretsync.api.externalsecret import StoreKind, StoreRef
 from secretsync.api.objects import ExternalSecret, SecretStore
+from secretsync.api.sources import StoreKind, StoreRef
 from secretsync.errors import AccessDenied
 from secretsync.providers import registry
 from secretsync.providers.base import (

@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from secretsync.api.externalsecret import (
+from secretsync.api.target import (
     MergePolicy,
     Template,
     TemplateFrom,

@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 
-from secretsync.api.externalsecret import DecodingStrategy, NullBytePolicy
+from secretsync.api.sources import DecodingStrategy, NullBytePolicy
 from secretsync.errors import ConfigError
 
 _STD = re.compile(rb"^[A-Za-z0-9+/]*={0,2}$")

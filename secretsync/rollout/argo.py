@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from secretsync.api.externalsecret import WorkloadKind
+from secretsync.api.rollout import WorkloadKind
 from secretsync.rollout.ports import Workloads
 
 KIND = WorkloadKind.ROLLOUT.value

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from secretsync.api.externalsecret import Rollout, WorkloadKind
+from secretsync.api.rollout import Rollout, WorkloadKind
 from secretsync.errors import AccessDenied, NotFound, SecretSyncError
 from secretsync.rollout import argo
 from secretsync.rollout.workload import Workload, metadata_annotations, pod_template

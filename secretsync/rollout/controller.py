@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from secretsync.api.externalsecret import OnFailure, WorkloadKind
 from secretsync.api.objects import ExternalSecret, parse_external_secret
+from secretsync.api.rollout import OnFailure, WorkloadKind
 from secretsync.errors import AccessDenied, NotFound, SecretSyncError
 from secretsync.resolve.secret import data_hash
 from secretsync.rollout import argo, consumers, flight, health, record, restart

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 
-from secretsync.api.externalsecret import OnFailure
+from secretsync.api.rollout import OnFailure
 from secretsync.rollout.health import State, Verdict
 from secretsync.rollout.record import Phase, Record
 from secretsync.rollout.workload import Workload

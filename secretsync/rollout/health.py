@@ -19,7 +19,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from secretsync.api.externalsecret import WorkloadKind
+from secretsync.api.rollout import WorkloadKind
 from secretsync.rollout.restart import carries_token
 
 

@@ -8,8 +8,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from secretsync.api.externalsecret import OnFailure
 from secretsync.api.objects import ExternalSecret
+from secretsync.api.rollout import OnFailure
 from secretsync.errors import SecretSyncError
 from secretsync.resolve.secret import DATA_HASH_ANNOTATION, data_hash
 from secretsync.rollout import record, restart

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from secretsync.api.externalsecret import WorkloadKind
+from secretsync.api.rollout import WorkloadKind
 
 # Every kind is listed, for discovery and Reloader annotations as well as explicit targets;
 # Argo Rollouts only where their CRD is installed.

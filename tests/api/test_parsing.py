@@ -8,15 +8,12 @@ from typing import Any
 import pytest
 
 from secretsync.api import objects
-from secretsync.api.externalsecret import (
-    ConversionStrategy,
-    CreationPolicy,
-    DecodingStrategy,
-    DeletionPolicy,
-    StoreKind,
-)
+from secretsync.api.aws import AWSProvider
 from secretsync.api.fields import Duration
-from secretsync.api.store import AWSProvider, SopsProvider, VaultProvider
+from secretsync.api.sops import SopsProvider
+from secretsync.api.sources import ConversionStrategy, DecodingStrategy, StoreKind
+from secretsync.api.target import CreationPolicy, DeletionPolicy
+from secretsync.api.vault import VaultProvider
 from secretsync.errors import ConfigError, Unsupported
 
 

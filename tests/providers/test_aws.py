@@ -25,7 +25,7 @@ import pytest
 from botocore.exceptions import ClientError
 from kubernetes import client
 
-from secretsync.api.externalsecret import Find, FindName, MetadataPolicy, RemoteRef
+from secretsync.api.sources import Find, FindName, MetadataPolicy, RemoteRef
 from secretsync.errors import (
     AccessDenied,
     ConfigError,

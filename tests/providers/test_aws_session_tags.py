@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from secretsync.api.externalsecret import RemoteRef
 from secretsync.api.objects import parse_store
+from secretsync.api.sources import RemoteRef
 from secretsync.errors import ConfigError
 from secretsync.kube.credentials import ClusterCredentials
 from secretsync.providers import aws_secretsmanager

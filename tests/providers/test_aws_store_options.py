@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from secretsync.api.aws import AWSProvider, AWSSecretsManagerOptions
 from secretsync.api.objects import parse_store
-from secretsync.api.store import AWSProvider, AWSSecretsManagerOptions
 from secretsync.errors import ConfigError
 
 

@@ -15,8 +15,8 @@ import hvac
 import pytest
 from kubernetes import client
 
-from secretsync.api.externalsecret import Find, FindName
 from secretsync.api.objects import parse_store
+from secretsync.api.sources import Find, FindName
 from secretsync.errors import ConfigError
 from secretsync.kube.credentials import ClusterCredentials
 from secretsync.providers import vault

@@ -16,10 +16,10 @@ import hvac
 import pytest
 from kubernetes import client
 
-from secretsync.api.externalsecret import RemoteRef
 from secretsync.api.fields import Duration
 from secretsync.api.objects import parse_store
 from secretsync.api.retry import RetrySettings
+from secretsync.api.sources import RemoteRef
 from secretsync.errors import ConfigError, Unavailable
 from secretsync.kube.credentials import ClusterCredentials
 from secretsync.providers import aws_secretsmanager, vault

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from secretsync.api.externalsecret import Find, FindName, RemoteRef
-from secretsync.api.store import GitRef
+from secretsync.api.sops import GitRef
+from secretsync.api.sources import Find, FindName, RemoteRef
 from secretsync.errors import (
     AccessDenied,
     ConfigError,

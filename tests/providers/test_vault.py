@@ -22,9 +22,9 @@ import hvac
 import pytest
 from kubernetes import client
 
-from secretsync.api.externalsecret import Find, FindName, MetadataPolicy, RemoteRef
 from secretsync.api.objects import parse_store
-from secretsync.api.store import KVVersion
+from secretsync.api.sources import Find, FindName, MetadataPolicy, RemoteRef
+from secretsync.api.vault import KVVersion
 from secretsync.errors import AccessDenied, ConfigError, NotFound, Unavailable
 from secretsync.kube.credentials import ClusterCredentials
 from secretsync.providers import vault, vault_paths

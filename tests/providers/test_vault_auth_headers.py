@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from kubernetes import client
 
-from secretsync.api.externalsecret import RemoteRef
+from secretsync.api.sources import RemoteRef
 from tests.providers.vault_auth_fixtures import (
     MakeProvider,
     PrivateBao,

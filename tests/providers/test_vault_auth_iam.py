@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from secretsync.api.externalsecret import RemoteRef
+from secretsync.api.sources import RemoteRef
 from secretsync.errors import AccessDenied, ConfigError, Unavailable
 from tests.providers import private_moto
 from tests.providers.private_moto import PrivateMoto

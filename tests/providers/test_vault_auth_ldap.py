@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from secretsync.api.externalsecret import RemoteRef
+from secretsync.api.sources import RemoteRef
 from secretsync.errors import AccessDenied, Unavailable
 from tests.providers.vault_auth_fixtures import (
     Calls,

@@ -15,7 +15,7 @@ import pytest
 from botocore.credentials import Credentials
 
 from secretsync.api.objects import parse_store
-from secretsync.api.store import VaultIamAuth, VaultLdapAuth, VaultProvider
+from secretsync.api.vault import VaultIamAuth, VaultLdapAuth, VaultProvider
 from secretsync.errors import ConfigError
 from secretsync.providers.aws_signing import sign_caller_identity, sts_url
 from secretsync.providers.vault_auth import iam_body

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import pytest
 
-from secretsync.api.externalsecret import Find, RemoteRef
+from secretsync.api.sources import Find, RemoteRef
 from secretsync.errors import NotFound, SecretSyncError, Unavailable
 from secretsync.resolve.coalesce import Coalescing
 

@@ -9,14 +9,9 @@ from typing import Any
 
 import pytest
 
-from secretsync.api.externalsecret import (
-    ConversionStrategy,
-    DecodingStrategy,
-    ExternalSecretSpec,
-    Rewrite,
-    RewriteRegexp,
-)
+from secretsync.api.externalsecret import ExternalSecretSpec
 from secretsync.api.parsing import parse
+from secretsync.api.sources import ConversionStrategy, DecodingStrategy, Rewrite, RewriteRegexp
 from secretsync.errors import ConfigError, NotFound
 from secretsync.resolve import keys, plan, values
 from secretsync.resolve.secret import data_hash

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from secretsync.api.externalsecret import ExternalSecretSpec, RewriteMerge
+from secretsync.api.externalsecret import ExternalSecretSpec
 from secretsync.api.parsing import parse
+from secretsync.api.sources import RewriteMerge
 from secretsync.errors import ConfigError
 from secretsync.resolve import merge, plan
 

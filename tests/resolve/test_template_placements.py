@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from secretsync.api.externalsecret import Template
 from secretsync.api.parsing import parse
+from secretsync.api.target import Template
 from secretsync.errors import ConfigError, TemplateError
 from secretsync.resolve import templating
 

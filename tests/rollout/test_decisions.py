@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from secretsync.api.externalsecret import OnFailure, Rollout, RolloutTarget, WorkloadKind
+from secretsync.api.rollout import OnFailure, Rollout, RolloutTarget, WorkloadKind
 from secretsync.errors import AccessDenied, NotFound
 from secretsync.rollout import argo, consumers, flight, health, record, restart
 from secretsync.rollout.flight import EsRef, Flight

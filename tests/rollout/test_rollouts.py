@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from kubernetes import client
 
-from secretsync.api.externalsecret import WorkloadKind
+from secretsync.api.rollout import WorkloadKind
 from secretsync.kube.workloads import WorkloadClient
 from secretsync.resolve.secret import data_hash
 from secretsync.rollout.controller import RolloutController

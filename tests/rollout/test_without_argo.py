@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from secretsync.api.externalsecret import WorkloadKind
+from secretsync.api.rollout import WorkloadKind
 from secretsync.kube.workloads import WorkloadClient
 from secretsync.rollout.health import State, judge
 from tests.rollout import cluster as c

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from secretsync import goregexp
-from secretsync.api.externalsecret import Rewrite, RewriteRegexp
 from secretsync.api.objects import parse_store
+from secretsync.api.sources import Rewrite, RewriteRegexp
 from secretsync.errors import ConfigError, TemplateError
 from secretsync.goregexp import regexp as goregexp_regexp
 from secretsync.resolve import keys, stores

@@ -16,8 +16,8 @@ from contextlib import contextmanager
 import pytest
 
 from secretsync import goregexp
-from secretsync.api.externalsecret import Find, FindName, Rewrite, RewriteRegexp
 from secretsync.api.objects import parse_store
+from secretsync.api.sources import Find, FindName, Rewrite, RewriteRegexp
 from secretsync.errors import TemplateError
 from secretsync.providers import aws_values, sops_git
 from secretsync.resolve import keys, stores

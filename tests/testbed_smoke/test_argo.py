@@ -8,7 +8,7 @@ from typing import Any
 
 from kubernetes import client
 
-from secretsync.api.externalsecret import WorkloadKind
+from secretsync.api.rollout import WorkloadKind
 from secretsync.rollout import health
 from tests.testbed.cluster import wait_until
 
