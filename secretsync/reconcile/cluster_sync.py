@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from secretsync.api.objects import parse_cluster_external_secret
 from secretsync.errors import ConfigError, SecretSyncError, Unsupported
 from secretsync.reconcile import cluster, status
-from secretsync.reconcile.sync import StatusWriter
+from secretsync.reconcile.ports import StatusWriter
 
 log = logging.getLogger(__name__)
 

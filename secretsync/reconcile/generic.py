@@ -29,14 +29,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 from secretsync.api.objects import ExternalSecret
 from secretsync.api.target import CreationPolicy, DeletionPolicy, ManifestReference
 from secretsync.errors import AccessDenied, SecretSyncError
-from secretsync.reconcile import refresh, status, writes
+from secretsync.reconcile import refresh, report, status, writes
+from secretsync.reconcile.ports import Result
 from secretsync.redact import Redactor
 from secretsync.resolve import manifest
 from secretsync.resolve.plan import Resolved
 from secretsync.resolve.secret import DATA_HASH_ANNOTATION, MANAGED_LABEL
 
 if TYPE_CHECKING:
-    from secretsync.reconcile.sync import Result, Syncer
+    from secretsync.reconcile.sync import Syncer
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,7 @@ def outcome(write: writes.Write) -> status.Outcome:
 
 
 def failure(message: str, reason: status.Reason = status.Reason.RESOURCE_ERROR) -> status.Outcome:
-    return status.Outcome(ready=False, reason=reason, message=message, synced=False)
+    return report.failure(message, reason)
 
 
 def _permission_hint(exc: SecretSyncError, ref: ManifestReference) -> str:
@@ -205,21 +206,17 @@ class GenericSync:
     allowed: bool
 
     def sync(self, es: ExternalSecret, raw: Mapping[str, Any], *, source_moved: bool) -> Result:
-        # sync.py imports this module, so its names are imported here, at call time.
-        from secretsync.reconcile.sync import Result, _store_labels  # noqa: PLC0415
-
         ref = es.spec.target.generic
         assert ref is not None, "only for target.manifest"
         if not self.allowed or self.targets is None:
             # A configuration error: nothing is retried until the spec or the flags change.
-            self._record(raw, es, failure(DISABLED, status.Reason.ERROR), "UpdateFailed")
+            self.syncer.report.record(
+                raw, es, failure(DISABLED, status.Reason.ERROR), "UpdateFailed"
+            )
             return Result(next_refresh=None)
         namespace = es.metadata.namespace or "default"
         now = self.syncer.clock()
-        state = refresh.SyncState(
-            refresh_time=status.parse_timestamp((raw.get("status") or {}).get("refreshTime")),
-            synced_resource_version=(raw.get("status") or {}).get("syncedResourceVersion"),
-        )
+        state = report.last_sync(raw)
         redact = Redactor(())
         started = time.monotonic()
         try:
@@ -236,21 +233,9 @@ class GenericSync:
             result = self._converge(es, raw, existing, redact)
         except SecretSyncError as exc:
             message = redact(_permission_hint(exc, ref))
-            self._record(raw, es, failure(message), "UpdateFailed")
-            seconds = time.monotonic() - started
-            self.syncer.metrics.synced(_store_labels(es), False, type(exc).__name__, seconds)
-            log.warning(
-                "sync failed",
-                extra={"object": _key(es), "reason": type(exc).__name__, "error": message},
-            )
-            return Result(next_refresh=None, failed=True)
-        seconds = time.monotonic() - started
-        self.syncer.metrics.synced(_store_labels(es), result.ready, result.reason.value, seconds)
+            return self.syncer.report.failed(raw, es, exc, message, started)
         # A refusal (an object someone else controls) is looked at again at the next refresh.
-        new_state = refresh.SyncState(
-            refresh_time=now, synced_resource_version=refresh.synced_version(es.metadata)
-        )
-        return Result(next_refresh=refresh.seconds_until_due(es.spec, new_state, now))
+        return self.syncer.report.succeeded(es, result.ready, result.reason, started, now)
 
     def _converge(
         self,
@@ -278,24 +263,10 @@ class GenericSync:
             self.targets.delete(ref.api_version, ref.kind, namespace, es.target_name)
             event = "Deleted"
         result = outcome(write)
-        self._record(raw, es, result, "UpdateFailed" if not result.ready else None)
+        self.syncer.report.record(raw, es, result, "UpdateFailed" if not result.ready else None)
         if event:
             # ESO's generic-target Events name the kind: "Created ConfigMap app-config".
             message = f"{event} {ref.kind} {es.target_name}"
             self.syncer.events.record(raw, "ExternalSecret", event, message)
-            log.info("target written", extra={"object": _key(es), "reason": event})
+            log.info("target written", extra={"object": report.object_key(es), "reason": event})
         return result
-
-    def _record(
-        self,
-        raw: Mapping[str, Any],
-        es: ExternalSecret,
-        result: status.Outcome,
-        event: str | None,
-    ) -> None:
-        # One recorder for both kinds of target: status, Events and the condition metric.
-        self.syncer._record(raw, es, result, event)
-
-
-def _key(es: ExternalSecret) -> str:
-    return f"{es.metadata.namespace}/{es.metadata.name}"

@@ -1,0 +1,101 @@
+"""Git pushes (from the webhook receiver) and PushSecrets (watched, not run yet): what each
+queues, and the Unsupported mark on a (Cluster)PushSecret of our class."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from secretsync.api.sops import SopsProvider
+from secretsync.errors import ConfigError
+from secretsync.gitsource.push import Push
+from secretsync.gitsource.registry import Repositories
+from secretsync.gitsource.source import revision_from
+from secretsync.operator.moved import Moved
+from secretsync.operator.state import Key, State
+from secretsync.reconcile import classes, unserved
+from secretsync.reconcile.ports import Events, StatusWriter
+from secretsync.reconcile.queue import WorkQueue
+
+PushKey = tuple[str, str, str | None, str]
+"""("push", kind, namespace, name)."""
+
+
+def _follows(provider: object, pushed: Push) -> bool:
+    """A SOPS store that fetches the pushed repository and ref."""
+    if not isinstance(provider, SopsProvider):
+        return False
+    try:
+        revision = revision_from(provider.git.ref, "spec.provider.sops.git.ref")
+    except ConfigError:
+        return False  # reported on the store already
+    return pushed.affects(provider.git.url, revision)
+
+
+class Pushes:
+    def __init__(
+        self,
+        state: State,
+        queue: WorkQueue,
+        moved: Moved,
+        *,
+        statuses: StatusWriter,
+        events: Events,
+        repositories: Repositories | None,
+        class_of: Callable[[classes.StoreKey], str | None],
+        controller_class: str,
+    ) -> None:
+        self.state, self.queue, self.moved = state, queue, moved
+        self.statuses, self.events = statuses, events
+        self._repositories = repositories
+        self._class_of = class_of
+        self.controller_class = controller_class
+        self._pushes: dict[PushKey, dict[str, Any]] = {}
+        self._announced: set[tuple[object, object]] = set()
+
+    def on_git_push(self, pushed: Push) -> int:
+        """A Git host says a repository moved: fetch it again at the next read, and sync every
+        ExternalSecret that reads a store following the pushed ref now, not at its next refresh.
+        Returns how many were queued."""
+        if self._repositories is not None:
+            self._repositories.changed(lambda remote: pushed.affects(remote.url, remote.revision))
+        keys: set[Key] = set()
+        for (kind, namespace, name), store in self.state.stores():
+            if _follows(store.spec.provider, pushed):
+                keys.update(self.state.users_of(kind, namespace, name))
+        self.moved.add(keys)
+        for key in keys:
+            self.queue.add(key)
+        return len(keys)
+
+    def on_push_secret(self, event_type: str | None, raw: Mapping[str, Any]) -> None:
+        """A PushSecret or ClusterPushSecret: not run yet; a worker marks it Unsupported."""
+        meta = raw.get("metadata") or {}
+        key = ("push", str(raw.get("kind")), meta.get("namespace"), str(meta.get("name")))
+        if event_type == "DELETED":
+            self._pushes.pop(key, None)
+            self.queue.forget(key)
+            return
+        self._pushes[key] = dict(raw)
+        self.queue.add(key)
+
+    def mark(self, key: PushKey) -> None:
+        """Ready=False Unsupported and one Warning Event, on a (Cluster)PushSecret whose stores
+        are of our class; another operator's (ESO's) is not touched."""
+        raw = self._pushes.get(key)
+        refs = None if raw is None else unserved.store_refs(raw)
+        if raw is None or refs is None:
+            return
+        if not classes.reconciles(refs, self._class_of, self.controller_class):
+            return
+        meta = raw.get("metadata") or {}
+        message = str(unserved.unsupported(key[1]))
+        new = unserved.new_status(raw, message, datetime.datetime.now(datetime.UTC))
+        seen = (meta.get("uid"), meta.get("generation"))
+        if new is None or seen in self._announced:
+            return  # it says so already (our patch may not be in this cached copy yet)
+        plural = unserved.PLURALS[key[1]]
+        self.statuses.patch_status(plural, key[2], key[3], new, version=unserved.VERSION)
+        self.events.record(raw, key[1], "Unsupported", message, warning=True)
+        self._announced.add(seen)
