@@ -142,17 +142,19 @@ class LeaderElector:
 
     def leader_webhook(self) -> str | None:
         """Where another live leader takes forwarded webhooks; None when there is none."""
-        try:
-            with mapped(f"reading lease {self.namespace}/{self.name}"):
-                lease = self._api.read_namespaced_lease(self.name, self.namespace)
-        except NotFound:
+        lease = self._held_by_another()
+        if lease is None:
             return None
-        if may_take(_view(lease), self.identity, datetime.datetime.now(datetime.UTC)):
-            return None  # unheld, expired, or ours
         return ((lease.metadata and lease.metadata.annotations) or {}).get(WEBHOOK_ANNOTATION)
 
     def other_holder(self) -> str | None:
         """Another replica that holds the Lease and still renews it, if any."""
+        lease = self._held_by_another()
+        return None if lease is None else (lease.spec and lease.spec.holder_identity) or None
+
+    def _held_by_another(self) -> client.V1Lease | None:
+        """The Lease, when another replica holds it and still renews it; None when it is
+        missing, unheld, expired, or ours."""
         try:
             with mapped(f"reading lease {self.namespace}/{self.name}"):
                 lease = self._api.read_namespaced_lease(self.name, self.namespace)
@@ -160,7 +162,7 @@ class LeaderElector:
             return None
         if may_take(_view(lease), self.identity, datetime.datetime.now(datetime.UTC)):
             return None
-        return (lease.spec and lease.spec.holder_identity) or None
+        return lease
 
     def release(self) -> None:
         """Give the lease up on a clean exit, so a standby need not wait for it to expire."""
