@@ -13,7 +13,6 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,13 +21,11 @@ import hvac
 import pytest
 from kubernetes import client
 
-from secretsync.api.objects import parse_store
 from secretsync.api.sources import Find, FindName, MetadataPolicy, RemoteRef
 from secretsync.api.vault import KVVersion
 from secretsync.errors import AccessDenied, ConfigError, NotFound, Unavailable
-from secretsync.kube.credentials import ClusterCredentials
-from secretsync.providers import vault, vault_paths
-from secretsync.providers.base import Provider, StoreContext
+from secretsync.providers import vault_paths
+from tests.providers.vault_auth_fixtures import put_secret, uid
 from tests.testbed import bao, binaries, procs
 from tests.testbed.pki import CA
 
@@ -52,52 +49,10 @@ def _root(server: bao.Bao) -> hvac.Client:
     return hvac.Client(url=server.addr, token=server.token, verify=verify)
 
 
-def _uid() -> str:
-    return uuid.uuid4().hex[:10]
-
-
-def _put_secret(
-    kube_api: client.ApiClient, namespace: str, name: str, data: dict[str, str]
-) -> None:
-    body = client.V1Secret(metadata=client.V1ObjectMeta(name=name), string_data=data)
-    client.CoreV1Api(kube_api).create_namespaced_secret(namespace, body)
-
-
-def _store(k8s_namespace: str, server: str, auth: dict[str, Any], **vault_fields: Any) -> Any:
-    spec = {"server": server, "path": "secret", "version": "v2", "auth": auth, **vault_fields}
-    return parse_store(
-        {
-            "apiVersion": "external-secrets.io/v1",
-            "kind": "SecretStore",
-            "metadata": {"name": "vault", "namespace": k8s_namespace},
-            "spec": {"provider": {"vault": {k: v for k, v in spec.items() if v is not None}}},
-        }
-    )
-
-
-@pytest.fixture
-def make(kube_api: client.ApiClient, namespace: str) -> Iterator[Any]:
-    """Build providers for stores in the test namespace; every one is closed at the end."""
-    made: list[Provider] = []
-
-    def build(
-        server: str, auth: dict[str, Any], calls: Calls | None = None, **fields: Any
-    ) -> Provider:
-        store = _store(namespace, server, auth, **fields)
-        ctx = StoreContext(store, namespace, ClusterCredentials(kube_api), calls or Calls())
-        provider = vault.factory(ctx)
-        made.append(provider)
-        return provider
-
-    yield build
-    for provider in made:
-        provider.close()
-
-
 @pytest.fixture
 def root_auth(bao_dev: bao.Bao, kube_api: client.ApiClient, namespace: str) -> dict[str, Any]:
     """tokenSecretRef auth with the dev server's root token."""
-    _put_secret(kube_api, namespace, "root-token", {"token": bao_dev.token})
+    put_secret(kube_api, namespace, "root-token", {"token": bao_dev.token})
     return {"tokenSecretRef": {"name": "root-token", "key": "token"}}
 
 
@@ -158,7 +113,7 @@ DOC_MARSHALLED = (
 def test_kv2_without_property_is_go_json_marshal_byte_for_byte(
     bao_dev: bao.Bao, make: Any, root_auth: dict[str, Any]
 ) -> None:
-    key = f"read/{_uid()}"
+    key = f"read/{uid()}"
     _seed_raw(bao_dev, key, DOC)
     provider = make(bao_dev.addr, root_auth)
     assert provider.get(_ref(key)) == DOC_MARSHALLED.encode()
@@ -190,7 +145,7 @@ def test_kv2_without_property_is_go_json_marshal_byte_for_byte(
 def test_property_literal_key_first_then_gjson(
     bao_dev: bao.Bao, make: Any, root_auth: dict[str, Any], prop: str, expected: bytes
 ) -> None:
-    key = f"prop/{_uid()}"
+    key = f"prop/{uid()}"
     _seed_raw(bao_dev, key, DOC)
     assert make(bao_dev.addr, root_auth).get(_ref(key, property=prop)) == expected
 
@@ -198,7 +153,7 @@ def test_property_literal_key_first_then_gjson(
 def test_extract_converts_numbers_through_float64(
     bao_dev: bao.Bao, make: Any, root_auth: dict[str, Any]
 ) -> None:
-    key = f"extract/{_uid()}"
+    key = f"extract/{uid()}"
     _seed_raw(bao_dev, key, DOC)
     got = make(bao_dev.addr, root_auth).get_map(_ref(key))
     assert got == {
@@ -220,7 +175,7 @@ def test_extract_converts_numbers_through_float64(
 
 
 def test_kv1_reads(bao_dev: bao.Bao, make: Any, root_auth: dict[str, Any]) -> None:
-    key = f"v1/{_uid()}"
+    key = f"v1/{uid()}"
     _root(bao_dev).secrets.kv.v1.create_or_update_secret(
         key, secret={"user": "app", "port": 5432}, mount_point="kv1"
     )
@@ -235,7 +190,7 @@ def test_kv1_reads(bao_dev: bao.Bao, make: Any, root_auth: dict[str, Any]) -> No
 def test_versions_pinning_probe_and_deleted_versions(
     bao_dev: bao.Bao, make: Any, root_auth: dict[str, Any]
 ) -> None:
-    key = f"ver/{_uid()}"
+    key = f"ver/{uid()}"
     kv = _root(bao_dev).secrets.kv.v2
     kv.create_or_update_secret(key, secret={"v": "one"})
     calls = Calls()
@@ -256,7 +211,7 @@ def test_versions_pinning_probe_and_deleted_versions(
 def test_missing_key_is_not_found_and_missing_property_is_not(
     bao_dev: bao.Bao, make: Any, root_auth: dict[str, Any]
 ) -> None:
-    key = f"miss/{_uid()}"
+    key = f"miss/{uid()}"
     _root(bao_dev).secrets.kv.v2.create_or_update_secret(key, secret={"password": SECRET_VALUES[0]})
     provider = make(bao_dev.addr, root_auth)
     with pytest.raises(NotFound):
@@ -272,7 +227,7 @@ def test_missing_key_is_not_found_and_missing_property_is_not(
 
 
 def test_metadata_policy_fetch(bao_dev: bao.Bao, make: Any, root_auth: dict[str, Any]) -> None:
-    key = f"meta/{_uid()}"
+    key = f"meta/{uid()}"
     kv = _root(bao_dev).secrets.kv.v2
     kv.create_or_update_secret(key, secret={"v": "x"})
     kv.update_metadata(key, custom_metadata={"owner": "team-a", "current_version": "mine"})
@@ -289,7 +244,7 @@ def test_metadata_policy_fetch(bao_dev: bao.Bao, make: Any, root_auth: dict[str,
 
 
 def test_find_by_name_path_and_tags(bao_dev: bao.Bao, make: Any, root_auth: dict[str, Any]) -> None:
-    base = f"find-{_uid()}"
+    base = f"find-{uid()}"
     kv = _root(bao_dev).secrets.kv.v2
     for name, tags in (("app/db", {"team": "a"}), ("app/deep/api", {"team": "a"}), ("other", {})):
         kv.create_or_update_secret(f"{base}/{name}", secret={"name": name})
@@ -315,7 +270,7 @@ def test_find_by_name_path_and_tags(bao_dev: bao.Bao, make: Any, root_auth: dict
 def test_namespaces_send_x_vault_namespace(
     bao_dev: bao.Bao, make: Any, root_auth: dict[str, Any]
 ) -> None:
-    tenant = f"ns{_uid()}"
+    tenant = f"ns{uid()}"
     bao.request(bao_dev, "POST", f"sys/namespaces/{tenant}", {})
     req = urllib.request.Request(  # noqa: S310
         f"{bao_dev.addr}/v1/sys/mounts/secret",
@@ -344,14 +299,14 @@ def _clean(exc: BaseException) -> None:
 
 
 def _reader_policy(root: hvac.Client) -> str:
-    name = f"read-{_uid()}"
+    name = f"read-{uid()}"
     root.sys.create_or_update_policy(name, 'path "secret/*" { capabilities = ["read", "list"] }')
     return name
 
 
 def _approle(root: hvac.Client, policy: str, **role: Any) -> tuple[str, str, str]:
     """A fresh AppRole mount (so revoking by prefix touches no other test): mount, ids."""
-    mount = f"approle-{_uid()}"
+    mount = f"approle-{uid()}"
     root.sys.enable_auth_method("approle", path=mount)
     root.auth.approle.create_or_update_approle(
         "app", token_policies=[policy], mount_point=mount, **role
@@ -367,10 +322,10 @@ def approle(
 ) -> tuple[str, dict[str, Any]]:
     """A seeded key and appRole auth (roleId inline, secretId from a Secret) that can read it."""
     root = _root(bao_dev)
-    key = f"auth/{_uid()}"
+    key = f"auth/{uid()}"
     root.secrets.kv.v2.create_or_update_secret(key, secret={"password": SECRET_VALUES[0]})
     mount, role_id, secret_id = _approle(root, _reader_policy(root), token_ttl="10m")
-    _put_secret(kube_api, namespace, "approle", {"secret-id": secret_id, "role-id": role_id})
+    put_secret(kube_api, namespace, "approle", {"secret-id": secret_id, "role-id": role_id})
     ref = {"name": "approle", "key": "secret-id"}
     return key, {"appRole": {"path": mount, "roleId": role_id, "secretRef": ref}}
 
@@ -427,12 +382,12 @@ def test_static_tokens_expired_or_invalid_are_access_denied_and_never_revoked(
     bao_dev: bao.Bao, make: Any, kube_api: client.ApiClient, namespace: str
 ) -> None:
     root = _root(bao_dev)
-    key = f"static/{_uid()}"
+    key = f"static/{uid()}"
     root.secrets.kv.v2.create_or_update_secret(key, secret={"v": "x"})
     policy = _reader_policy(root)
     short = root.auth.token.create(policies=[policy], ttl="1s")["auth"]["client_token"]
     lasting = root.auth.token.create(policies=[policy], ttl="10m")["auth"]["client_token"]
-    _put_secret(
+    put_secret(
         kube_api,
         namespace,
         "tokens",
@@ -458,14 +413,14 @@ def test_userpass_login_and_a_wrong_password(
     bao_dev: bao.Bao, make: Any, kube_api: client.ApiClient, namespace: str
 ) -> None:
     root = _root(bao_dev)
-    key = f"up/{_uid()}"
+    key = f"up/{uid()}"
     root.secrets.kv.v2.create_or_update_secret(key, secret={"v": "up"})
-    mount = f"userpass-{_uid()}"
+    mount = f"userpass-{uid()}"
     root.sys.enable_auth_method("userpass", path=mount)
     root.write(
         f"auth/{mount}/users/alice", password=SECRET_VALUES[1], token_policies=_reader_policy(root)
     )
-    _put_secret(kube_api, namespace, "pw", {"good": SECRET_VALUES[1], "bad": SECRET_VALUES[0]})
+    put_secret(kube_api, namespace, "pw", {"good": SECRET_VALUES[1], "bad": SECRET_VALUES[0]})
     auth = {
         "userPass": {"path": mount, "username": "alice", "secretRef": {"name": "pw", "key": "good"}}
     }
@@ -486,9 +441,9 @@ def test_kubernetes_auth_with_a_token_request_and_audience(
     bao_dev: bao.Bao, make: Any, kube_api: client.ApiClient, namespace: str
 ) -> None:
     root = _root(bao_dev)
-    key = f"k8s/{_uid()}"
+    key = f"k8s/{uid()}"
     root.secrets.kv.v2.create_or_update_secret(key, secret={"v": "k8s"})
-    role, audience = f"role-{_uid()}", f"bao-{_uid()}"
+    role, audience = f"role-{uid()}", f"bao-{uid()}"
     root.auth.kubernetes.create_role(
         role,
         bound_service_account_names=["app"],
@@ -514,9 +469,9 @@ def test_jwt_auth_with_a_minted_service_account_token(
     bao_dev: bao.Bao, make: Any, kube_api: client.ApiClient, namespace: str
 ) -> None:
     root = _root(bao_dev)
-    key = f"jwt/{_uid()}"
+    key = f"jwt/{uid()}"
     root.secrets.kv.v2.create_or_update_secret(key, secret={"v": "jwt"})
-    role, audience = f"role-{_uid()}", f"bao-{_uid()}"
+    role, audience = f"role-{uid()}", f"bao-{uid()}"
     root.write(
         f"auth/jwt/role/{role}",
         role_type="jwt",
@@ -545,10 +500,10 @@ def test_token_renewed_when_under_a_minute_is_left(
     bao_dev: bao.Bao, make: Any, kube_api: client.ApiClient, namespace: str
 ) -> None:
     root = _root(bao_dev)
-    key = f"renew/{_uid()}"
+    key = f"renew/{uid()}"
     root.secrets.kv.v2.create_or_update_secret(key, secret={"v": "r"})
     mount, role_id, secret_id = _approle(root, _reader_policy(root), token_ttl="62s")
-    _put_secret(kube_api, namespace, "ar", {"id": secret_id})
+    put_secret(kube_api, namespace, "ar", {"id": secret_id})
     auth = {"appRole": {"path": mount, "roleId": role_id, "secretRef": {"name": "ar", "key": "id"}}}
     calls = Calls()
     provider = make(bao_dev.addr, auth, calls)
@@ -565,9 +520,9 @@ def test_tls_with_ca_bundle_or_ca_provider_and_a_wrong_ca(
     bao_tls: bao.Bao, make: Any, kube_api: client.ApiClient, namespace: str, tmp_path: Path
 ) -> None:
     assert bao_tls.cacert is not None
-    key = f"tls/{_uid()}"
+    key = f"tls/{uid()}"
     _root(bao_tls).secrets.kv.v2.create_or_update_secret(key, secret={"v": "tls"})
-    _put_secret(kube_api, namespace, "tls-token", {"token": bao_tls.token})
+    put_secret(kube_api, namespace, "tls-token", {"token": bao_tls.token})
     auth = {"tokenSecretRef": {"name": "tls-token", "key": "token"}}
     pem = bao_tls.cacert.read_bytes()
     bundle = base64.b64encode(pem).decode()
@@ -597,9 +552,9 @@ def test_cert_auth_logs_in_with_a_client_certificate_and_refuses_an_untrusted_on
     file written for the login is gone afterwards."""
     assert bao_tls.cacert is not None
     root = _root(bao_tls)
-    key = f"cert/{_uid()}"
+    key = f"cert/{uid()}"
     root.secrets.kv.v2.create_or_update_secret(key, secret={"v": SECRET_VALUES[0]})
-    mount = f"cert-{_uid()}"
+    mount = f"cert-{uid()}"
     root.sys.enable_auth_method("cert", path=mount)
     trusted, stranger = CA(tmp_path / "clients", name="clients"), CA(tmp_path / "x", name="x")
     root.write(
@@ -608,7 +563,7 @@ def test_cert_auth_logs_in_with_a_client_certificate_and_refuses_an_untrusted_on
         token_policies=_reader_policy(root),
     )
     good, bad = trusted.issue("app", "app"), stranger.issue("app", "app")
-    _put_secret(
+    put_secret(
         kube_api,
         namespace,
         "client",
@@ -647,7 +602,7 @@ def test_cert_auth_logs_in_with_a_client_certificate_and_refuses_an_untrusted_on
 @pytest.fixture
 def throwaway_bao(tmp_path: Path) -> Iterator[tuple[bao.Bao, subprocess.Popen[bytes]]]:
     """A dev server of our own, so the test can kill it."""
-    port, token = procs.free_port(), f"root-{_uid()}"
+    port, token = procs.free_port(), f"root-{uid()}"
     argv = [str(binaries.bao_path()), "server", "-dev", f"-dev-root-token-id={token}"]
     argv += [f"-dev-listen-address=127.0.0.1:{port}", "-dev-no-store-token"]
     log = (tmp_path / "bao.log").open("wb")
@@ -675,7 +630,7 @@ def test_server_going_down_mid_use_is_unavailable(
 ) -> None:
     server, proc = throwaway_bao
     _root(server).secrets.kv.v2.create_or_update_secret("k", secret={"v": SECRET_VALUES[0]})
-    _put_secret(kube_api, namespace, "tb", {"token": server.token})
+    put_secret(kube_api, namespace, "tb", {"token": server.token})
     provider = make(server.addr, {"tokenSecretRef": {"name": "tb", "key": "token"}})
     assert provider.get(_ref("k", property="v")) == SECRET_VALUES[0].encode()
     proc.kill()

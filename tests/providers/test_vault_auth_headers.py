@@ -14,15 +14,12 @@ from secretsync.api.sources import RemoteRef
 from tests.providers.vault_auth_fixtures import (
     MakeProvider,
     PrivateBao,
-    make,
     private_bao,
     put_secret,
     reader_policy,
     root,
     uid,
 )
-
-__all__ = ["make"]  # a fixture, used by name
 
 PROBE = "X-Secretsync-Probe"
 

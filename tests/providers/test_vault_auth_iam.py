@@ -25,7 +25,6 @@ from tests.providers.private_moto import PrivateMoto
 from tests.providers.vault_auth_fixtures import (
     Calls,
     MakeProvider,
-    make,
     private_bao,
     put_secret,
     reader_policy,
@@ -33,8 +32,6 @@ from tests.providers.vault_auth_fixtures import (
     uid,
 )
 from tests.testbed import bao, baoplugins
-
-__all__ = ["make"]  # a fixture, used by name
 
 ACCOUNT = "123456789012"
 KEYS_SECRET = "aws-keys"

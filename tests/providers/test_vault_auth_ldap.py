@@ -21,7 +21,6 @@ from secretsync.errors import AccessDenied, Unavailable
 from tests.providers.vault_auth_fixtures import (
     Calls,
     MakeProvider,
-    make,
     private_bao,
     put_secret,
     reader_policy,
@@ -29,8 +28,6 @@ from tests.providers.vault_auth_fixtures import (
     uid,
 )
 from tests.testbed import bao, baoplugins, ldap
-
-__all__ = ["make"]  # a fixture, used by name
 
 PASSWORDS = {"alice": "Al1ce-ldap-pw &<x>", "bob": "b0b-ldap-pw-Zq9", "carol": "car0l pw "}
 GROUPS = {"readers": ("alice", "carol"), "others": ("bob",)}

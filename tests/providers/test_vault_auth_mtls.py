@@ -20,7 +20,6 @@ from secretsync.errors import ConfigError
 from tests.providers.vault_auth_fixtures import (
     MakeProvider,
     PrivateBao,
-    make,
     private_bao,
     put_secret,
     root,
@@ -28,8 +27,6 @@ from tests.providers.vault_auth_fixtures import (
 )
 from tests.testbed import procs
 from tests.testbed.pki import CA
-
-__all__ = ["make"]  # a fixture, used by name
 
 
 @pytest.fixture(scope="module")

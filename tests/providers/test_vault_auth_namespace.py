@@ -21,14 +21,11 @@ from tests.providers.vault_auth_fixtures import (
     Calls,
     MakeProvider,
     PrivateBao,
-    make,
     private_bao,
     put_secret,
     root,
     uid,
 )
-
-__all__ = ["make"]  # a fixture, used by name
 
 
 @pytest.fixture(scope="module")

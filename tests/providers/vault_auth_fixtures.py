@@ -96,7 +96,8 @@ MakeProvider = Callable[..., Provider]
 
 @pytest.fixture
 def make(kube_api: client.ApiClient, namespace: str) -> Iterator[MakeProvider]:
-    """Vault providers for SecretStores in the test namespace; each is closed at the end."""
+    """Vault providers for SecretStores in the test namespace; each is closed at the end.
+    tests/providers/conftest.py makes it every provider test's fixture."""
     made: list[Provider] = []
 
     def build(server: str, auth: dict[str, Any], calls: Any = None, **fields: Any) -> Provider:
@@ -106,7 +107,8 @@ def make(kube_api: client.ApiClient, namespace: str) -> Iterator[MakeProvider]:
                 "apiVersion": "external-secrets.io/v1",
                 "kind": "SecretStore",
                 "metadata": {"name": "vault", "namespace": namespace},
-                "spec": {"provider": {"vault": spec}},
+                # A field given as None is left out, as if the store did not set it.
+                "spec": {"provider": {"vault": {k: v for k, v in spec.items() if v is not None}}},
             }
         )
         ctx = StoreContext(store, namespace, ClusterCredentials(kube_api), calls or Calls())
