@@ -25,7 +25,7 @@ import hvac
 from kubernetes import client
 
 from bench import docs_section
-from tests.operator import harness
+from tests.operator import harness, manifests
 from tests.rollout import cluster as c
 from tests.testbed import cluster, stack
 
@@ -58,23 +58,7 @@ def _setup(testbed: stack.Testbed, api: client.ApiClient, kind: str, count: int)
     vault.secrets.kv.v2.create_or_update_secret("rotation/db", secret={"password": "v0"})
     kube = harness.Cluster(api, NAMESPACE)
     kube.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE)))
-    kube.put_secret("vault-token", {"token": testbed.VAULT_TOKEN})
-    kube.apply(
-        "secretstores",
-        {
-            "kind": "SecretStore",
-            "metadata": {"name": "vault"},
-            "spec": {
-                "provider": {
-                    "vault": {
-                        "server": testbed.VAULT_ADDR,
-                        "path": "secret",
-                        "auth": {"tokenSecretRef": {"name": "vault-token", "key": "token"}},
-                    }
-                }
-            },
-        },
-    )
+    manifests.vault_store(kube, testbed)
     kube.apply(
         "externalsecrets",
         {

@@ -21,6 +21,37 @@ def vault(testbed: stack.Testbed) -> hvac.Client:
     return hvac.Client(url=testbed.VAULT_ADDR, token=testbed.VAULT_TOKEN)
 
 
+def vault_store_body(
+    testbed: stack.Testbed,
+    name: str = "vault",
+    kind: str = "SecretStore",
+    *,
+    token_namespace: str | None = None,
+    kv: str = "v2",
+    path: str = "secret",
+    **spec: Any,
+) -> dict[str, Any]:
+    """A store reading the test bed's OpenBao with the root token from Secret vault-token."""
+    token = {"name": "vault-token", "key": "token"}
+    if token_namespace is not None:
+        token["namespace"] = token_namespace
+    return {
+        "kind": kind,
+        "metadata": {"name": name},
+        "spec": {
+            "provider": {
+                "vault": {
+                    "server": testbed.VAULT_ADDR,
+                    "path": path,
+                    "version": kv,
+                    "auth": {"tokenSecretRef": token},
+                }
+            },
+            **spec,
+        },
+    }
+
+
 def vault_store(
     kube: Cluster,
     testbed: stack.Testbed,
@@ -36,26 +67,18 @@ def vault_store(
     namespace (it is read from the test's namespace)."""
     if kube.secret("vault-token") is None:
         kube.put_secret("vault-token", {"token": testbed.VAULT_TOKEN})
-    token = {"name": "vault-token", "key": "token"}
-    if kind == "ClusterSecretStore":
-        token["namespace"] = kube.namespace
+    cluster = kind == "ClusterSecretStore"
     kube.apply(
-        "clustersecretstores" if kind == "ClusterSecretStore" else "secretstores",
-        {
-            "kind": kind,
-            "metadata": {"name": name},
-            "spec": {
-                "provider": {
-                    "vault": {
-                        "server": testbed.VAULT_ADDR,
-                        "path": path,
-                        "version": kv,
-                        "auth": {"tokenSecretRef": token},
-                    }
-                },
-                **spec,
-            },
-        },
+        "clustersecretstores" if cluster else "secretstores",
+        vault_store_body(
+            testbed,
+            name,
+            kind,
+            token_namespace=kube.namespace if cluster else None,
+            kv=kv,
+            path=path,
+            **spec,
+        ),
         api_version,
     )
 

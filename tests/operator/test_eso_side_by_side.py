@@ -17,7 +17,7 @@ import pytest
 from kubernetes import client
 
 from tests.operator.harness import Cluster, Operator, eventually
-from tests.operator.manifests import unique, vault
+from tests.operator.manifests import unique, vault, vault_store
 from tests.operator.ownership import (
     ESO_STATUS,
     SECRETSYNC,
@@ -61,29 +61,6 @@ def start_eso(
     yield start
     for running in started:
         eso.stop(running)
-
-
-def _store(kube: Cluster, testbed: stack.Testbed, name: str, klass: str) -> None:
-    if kube.secret("vault-token") is None:
-        kube.put_secret("vault-token", {"token": testbed.VAULT_TOKEN})
-    kube.apply(
-        "secretstores",
-        {
-            "kind": "SecretStore",
-            "metadata": {"name": name},
-            "spec": {
-                "controller": klass,
-                "provider": {
-                    "vault": {
-                        "server": testbed.VAULT_ADDR,
-                        "path": "secret",
-                        "version": "v2",
-                        "auth": {"tokenSecretRef": {"name": "vault-token", "key": "token"}},
-                    }
-                },
-            },
-        },
-    )
 
 
 def _es(kube: Cluster, name: str, store: str, key: str, interval: str = "1s") -> None:
@@ -152,8 +129,8 @@ def test_each_operator_syncs_only_its_own_class(
     key_eso, key_ours = unique("eso-side"), unique("ours-side")
     _seed(testbed, key_eso, "eso-one")
     _seed(testbed, key_ours, "ours-one")
-    _store(kube, testbed, "eso-store", eso_class)
-    _store(kube, testbed, "our-store", our_class)
+    vault_store(kube, testbed, "eso-store", controller=eso_class)
+    vault_store(kube, testbed, "our-store", controller=our_class)
     esos, ours = ["e1", "e2"], ["s1", "s2"]
     for name in esos:
         _es(kube, name, "eso-store", key_eso)
@@ -214,13 +191,13 @@ def test_a_store_handed_from_eso_to_secretsync_and_back_keeps_its_secrets(
     eso_class, our_class = classes
     key = unique("handover")
     _seed(testbed, key, "first")
-    _store(kube, testbed, "vault", eso_class)
+    vault_store(kube, testbed, "vault", controller=eso_class)
     names = [f"app-{i}" for i in range(4)]
     for name in names:
         _es(kube, name, "vault", key)
     # A canary of secretsync's own: once it is synced, secretsync watches this namespace and
     # has seen the store of ESO's class, so the move below is a hand-over, not a first sight.
-    _store(kube, testbed, "canary", our_class)
+    vault_store(kube, testbed, "canary", controller=our_class)
     _es(kube, "canary", "canary", key, interval="1h")
     start_eso(eso_class)
     start_operator("--controller-class", our_class)

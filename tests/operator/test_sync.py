@@ -20,7 +20,7 @@ import pytest
 from secretsync.resolve.secret import DATA_HASH_ANNOTATION, MANAGED_LABEL, data_hash
 from tests.operator.harness import Cluster, Operator, eventually
 from tests.operator.manifests import vault_store
-from tests.testbed import binaries, procs, stack
+from tests.testbed import bao, procs, stack
 
 PASSWORD = "op-s3cret-" + uuid.uuid4().hex[:8]
 
@@ -168,14 +168,7 @@ def test_a_restart_converges_with_no_extra_writes(
 def _private_openbao(port: int, token: str, log: IO[bytes]) -> subprocess.Popen[bytes]:
     """A throwaway OpenBao dev server, so that this test can take it down."""
     server = subprocess.Popen(
-        [
-            str(binaries.bao_path()),
-            "server",
-            "-dev",
-            f"-dev-root-token-id={token}",
-            f"-dev-listen-address=127.0.0.1:{port}",
-            "-dev-no-store-token",
-        ],
+        bao.dev_argv(port, token),
         stdout=log,
         stderr=subprocess.STDOUT,
     )

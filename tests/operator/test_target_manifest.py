@@ -15,7 +15,14 @@ import pytest
 from kubernetes import client
 
 from tests.operator.harness import Cluster, Operator, eventually
-from tests.operator.manifests import condition, unique, vault, vault_store, visible_text
+from tests.operator.manifests import (
+    condition,
+    unique,
+    vault,
+    vault_store,
+    vault_store_body,
+    visible_text,
+)
 from tests.testbed import stack
 
 FLAG = "--unsafe-allow-generic-targets"
@@ -351,21 +358,7 @@ def test_render_prints_the_configmap_the_operator_would_write(
             "metadata": {"name": "vault-token"},
             "stringData": {"token": testbed.VAULT_TOKEN},
         },
-        {
-            "apiVersion": "external-secrets.io/v1",
-            "kind": "SecretStore",
-            "metadata": {"name": "vault"},
-            "spec": {
-                "provider": {
-                    "vault": {
-                        "server": testbed.VAULT_ADDR,
-                        "path": "secret",
-                        "version": "v2",
-                        "auth": {"tokenSecretRef": {"name": "vault-token", "key": "token"}},
-                    }
-                }
-            },
-        },
+        {"apiVersion": "external-secrets.io/v1", **vault_store_body(testbed)},
         {
             "apiVersion": "external-secrets.io/v1",
             **_es(

@@ -40,21 +40,22 @@ def request(
     return dict(json.loads(raw)) if raw else {}
 
 
+def dev_argv(port: int, token: str) -> list[str]:
+    """An in-memory OpenBao dev server on a loopback port, with this root token."""
+    return [
+        str(binaries.bao_path()),
+        "server",
+        "-dev",
+        f"-dev-root-token-id={token}",
+        f"-dev-listen-address=127.0.0.1:{port}",
+        "-dev-no-store-token",
+    ]
+
+
 def start_dev(state_dir: Path, kube: Kube, reviewer_jwt: str) -> Bao:
     port = procs.free_port()
     token = "root-" + secrets.token_hex(8)
-    proc = procs.start(
-        state_dir,
-        "openbao",
-        [
-            str(binaries.bao_path()),
-            "server",
-            "-dev",
-            f"-dev-root-token-id={token}",
-            f"-dev-listen-address=127.0.0.1:{port}",
-            "-dev-no-store-token",
-        ],
-    )
+    proc = procs.start(state_dir, "openbao", dev_argv(port, token))
     bao = Bao(addr=f"http://127.0.0.1:{port}", token=token)
     procs.wait_for(state_dir, "openbao", lambda: _healthy(bao), timeout=30, proc=proc)
     configure(bao, kube, reviewer_jwt)

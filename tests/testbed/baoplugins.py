@@ -74,16 +74,7 @@ def start(
     )
     port = procs.free_port()
     token = "root-" + secrets.token_hex(8)
-    argv = [
-        str(binaries.bao_path()),
-        "server",
-        "-dev",
-        f"-dev-root-token-id={token}",
-        f"-dev-listen-address=127.0.0.1:{port}",
-        "-dev-no-store-token",
-        f"-dev-plugin-dir={directory}",
-        f"-config={config}",
-    ]
+    argv = [*bao.dev_argv(port, token), f"-dev-plugin-dir={directory}", f"-config={config}"]
     proc = procs.start(folder, "openbao-plugins", argv)
     server = bao.Bao(addr=f"http://127.0.0.1:{port}", token=token)
 
