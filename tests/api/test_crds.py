@@ -13,7 +13,7 @@ from kubernetes.client.rest import ApiException
 
 from secretsync.api.crds import all_crds
 from secretsync.cli.crds_command import crd_files
-from tests.testbed.cluster import wait_until
+from tests.testbed.cluster import apply_crds
 
 CRD_DIR = Path(__file__).resolve().parents[2] / "crds"
 
@@ -23,33 +23,9 @@ def test_committed_crds_match_the_models() -> None:
     assert committed == crd_files(), "run: python -m secretsync crds --write crds"
 
 
-def _install(api: client.ApiClient) -> None:
-    ext = client.ApiextensionsV1Api(api)
-    for crd in all_crds():
-        try:
-            ext.create_custom_resource_definition(crd)
-        except ApiException as exc:
-            if exc.status != 409:
-                raise
-            current = ext.read_custom_resource_definition(crd["metadata"]["name"])
-            crd["metadata"]["resourceVersion"] = current.metadata.resource_version
-            ext.replace_custom_resource_definition(crd["metadata"]["name"], crd)
-
-    def established() -> bool:
-        for crd in all_crds():
-            status = ext.read_custom_resource_definition(crd["metadata"]["name"]).status
-            if not any(
-                c.type == "Established" and c.status == "True" for c in status.conditions or []
-            ):
-                return False
-        return True
-
-    wait_until(established, 30, "the CRDs to be Established")
-
-
 @pytest.fixture
 def custom(kube_api: client.ApiClient) -> Iterator[client.CustomObjectsApi]:
-    _install(kube_api)
+    apply_crds(kube_api, all_crds())
     yield client.CustomObjectsApi(kube_api)
 
 

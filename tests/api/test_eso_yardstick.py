@@ -8,6 +8,7 @@ ESO's own answer lacks (no default of ours that ESO does not have)."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +20,7 @@ from kubernetes.client.rest import ApiException
 from secretsync.api.crds import all_crds
 from tests.api import eso_samples
 from tests.testbed import eso_crds
-from tests.testbed.cluster import wait_until
+from tests.testbed.cluster import apply_crds
 
 # ESO v0.16.2's CRDs (names only, to parametrize by; test_the_yardstick_is_complete checks it).
 ESO_CRDS = (
@@ -46,30 +47,9 @@ ESO_CRDS = (
 )
 DROP_ATTEMPTS = 60
 
-
-def _apply_crds(ext: client.ApiextensionsV1Api, crds: list[dict[str, Any]]) -> None:
-    for crd in crds:
-        name = crd["metadata"]["name"]
-        try:
-            ext.create_custom_resource_definition(crd)
-        except ApiException as exc:
-            if exc.status != 409:
-                raise
-            crd["metadata"]["resourceVersion"] = ext.read_custom_resource_definition(
-                name
-            ).metadata.resource_version
-            ext.replace_custom_resource_definition(name, crd)
-
-    def established() -> bool:
-        for crd in crds:
-            conditions = ext.read_custom_resource_definition(crd["metadata"]["name"]).status
-            if not any(
-                c.type == "Established" and c.status == "True" for c in conditions.conditions or []
-            ):
-                return False
-        return True
-
-    wait_until(established, 60, "the CRDs to be Established")
+# The renamed CRDs are cluster-wide and this module's fixture deletes them when it is done: each
+# xdist worker installs copies of its own, so that no worker's teardown pulls them from another.
+OWNER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +57,8 @@ def eso(kube_api: client.ApiClient) -> Iterator[dict[str, dict[str, Any]]]:
     """ESO's CRDs by name (as ESO ships them); their renamed copies and ours are installed."""
     ext = client.ApiextensionsV1Api(kube_api)
     shipped = {crd["metadata"]["name"]: crd for crd in eso_crds.crds()}
-    yardstick = [eso_crds.renamed(crd) for crd in shipped.values()]
-    _apply_crds(ext, all_crds())
-    _apply_crds(ext, yardstick)
+    yardstick = [eso_crds.renamed(crd, OWNER) for crd in shipped.values()]
+    apply_crds(kube_api, [*all_crds(), *yardstick])
     yield shipped
     for crd in yardstick:
         ext.delete_custom_resource_definition(crd["metadata"]["name"])
@@ -138,7 +117,7 @@ def test_every_object_esos_schema_accepts_is_kept_unchanged_by_ours(
 ) -> None:
     custom = client.CustomObjectsApi(kube_api)
     shipped = eso[name]
-    yardstick = eso_crds.renamed(shipped)
+    yardstick = eso_crds.renamed(shipped, OWNER)
     kind = shipped["spec"]["names"]["kind"]
     namespaced = shipped["spec"]["scope"] == "Namespaced"
     failures: list[str] = []

@@ -88,3 +88,33 @@ def wait_until(predicate: object, timeout: float, what: str) -> None:
     raise AssertionError(
         f"timed out after {timeout}s waiting for {what} (last error: {last_error})"
     )
+
+
+def apply_crds(api: client.ApiClient, crds: list[dict[str, object]], timeout: float = 60) -> None:
+    """Server-side apply CRDs and wait until each is Established.
+
+    Server-side apply, not create-then-replace: xdist workers (and the operator harness's
+    `kubectl apply --server-side`) install the same CRDs at once, and a replace racing another
+    writer fails with 409 where an apply simply converges."""
+    ext = client.ApiextensionsV1Api(api)
+    for crd in crds:
+        body = {k: v for k, v in crd.items() if k != "status"}
+        metadata = dict(body["metadata"])  # type: ignore[call-overload]
+        metadata.pop("resourceVersion", None)
+        ext.patch_custom_resource_definition(
+            metadata["name"],
+            {**body, "metadata": metadata},
+            field_manager="secretsync-tests",
+            force=True,
+            _content_type="application/apply-patch+yaml",
+        )
+
+    def established() -> bool:
+        for crd in crds:
+            name = crd["metadata"]["name"]  # type: ignore[index]
+            conditions = ext.read_custom_resource_definition(name).status.conditions or []
+            if not any(c.type == "Established" and c.status == "True" for c in conditions):
+                return False
+        return True
+
+    wait_until(established, timeout, "the CRDs to be Established")

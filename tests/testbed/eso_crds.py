@@ -74,11 +74,16 @@ def crds() -> list[dict[str, Any]]:
     return copy.deepcopy(list(_bundle()))
 
 
-def renamed(crd: dict[str, Any]) -> dict[str, Any]:
+def renamed(crd: dict[str, Any], owner: str = "") -> dict[str, Any]:
     """`crd` moved into a throwaway group (same kinds, schemas and versions), with no conversion
-    webhook: ESO's schema, judged by the apiserver, without replacing the shared CRDs."""
+    webhook: ESO's schema, judged by the apiserver, without replacing the shared CRDs.
+
+    `owner` (a DNS label, such as the xdist worker's name) prefixes the group, so that parallel
+    runs each install and delete their own copies instead of pulling them from under another."""
     moved = copy.deepcopy(crd)
     group = YARDSTICK_GROUPS[moved["spec"]["group"]]
+    if owner:
+        group = f"{owner}.{group}"
     moved["spec"]["group"] = group
     moved["metadata"] = {"name": f"{moved['spec']['names']['plural']}.{group}"}
     moved["spec"]["conversion"] = {"strategy": "None"}
