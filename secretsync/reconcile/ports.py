@@ -1,5 +1,5 @@
-"""What a sync needs from the outside (the kube clients, the rollout engine, the metrics), as
-Protocols, and what it returns: the shells in kube/ and operator/ provide them."""
+"""What a sync needs from the outside (the kube clients, the rollout engine, the metrics) and
+what it returns: the shells in kube/, rollout/ and operator/ provide them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from secretsync.api.objects import ExternalSecret
+from secretsync.kube.events import EventRecorder
 from secretsync.kube.externalsecrets import StatusClient
 
 
@@ -18,21 +19,12 @@ class Secrets(Protocol):
     def delete(self, namespace: str, name: str) -> None: ...
 
 
+# The kube clients themselves (kube/ is below us): one signature to keep, not a Protocol
+# copying it.
 StatusWriter = StatusClient
-"""The status subresource writer is the kube client itself (kube/ is below us): one signature
-to keep, not a Protocol copying it."""
-
-
-class Events(Protocol):
-    def record(
-        self,
-        involved: Mapping[str, Any],
-        kind: str,
-        reason: str,
-        message: str,
-        *,
-        warning: bool = False,
-    ) -> None: ...
+"""The status subresource writer: `version` is v1alpha1 for PushSecrets."""
+Events = EventRecorder
+"""Kubernetes Events about our objects; messages are redacted before they get here."""
 
 
 class Rollouts(Protocol):
