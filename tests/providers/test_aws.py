@@ -198,6 +198,10 @@ def test_sm_find_by_name_path_and_tags(make: MakeProvider, sm: Any) -> None:
     provider, calls = make()
     by_name = provider.find(Find(name=FindName(regexp=f"^{root}svc/")))
     assert by_name == {root + "svc/one": b"value-svc/one", root + "svc/two": b"value-svc/two"}
+    # A find by name alone lists the whole account: its pages depend on what other tests left in
+    # the shared moto. Finds with a path filter on the server: one ListSecrets page each.
+    listed_by_name = calls.count("ListSecrets")
+    assert listed_by_name >= 1
     by_path = provider.find(Find(path=root + "other", name=FindName(regexp=".")))
     assert by_path == {root + "other/three": b"value-other/three"}
     # Tags are matched as pairs: team=b exists, tier=x exists, but not on the same secret.
@@ -208,7 +212,7 @@ def test_sm_find_by_name_path_and_tags(make: MakeProvider, sm: Any) -> None:
     }
     assert calls.count("GetSecretValue") == 0
     assert calls.count("BatchGetSecretValue") == 3  # one per non-empty find
-    assert calls.count("ListSecrets") == 4
+    assert calls.count("ListSecrets") - listed_by_name == 3
 
 
 def test_sm_get_many_batches_twenty_ids_per_call(make: MakeProvider, sm: Any) -> None:
