@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from kubernetes import client
 
+from secretsync.errors import SecretSyncError
 from secretsync.kube.client import mapped
 
 COMPONENT = "secretsync"
+log = logging.getLogger(__name__)
 
 
 class EventRecorder:
@@ -51,5 +54,16 @@ class EventRecorder:
             last_timestamp=now,
             count=1,
         )
-        with mapped(f"posting event {reason}"):
-            self._core.create_namespaced_event(namespace, event, _preload_content=False)
+        try:
+            with mapped(f"posting event {reason}"):
+                self._core.create_namespaced_event(namespace, event, _preload_content=False)
+        except SecretSyncError as exc:
+            # Best effort, as client-go's recorder: an Event that cannot be posted (a namespace
+            # being deleted, a full quota, an apiserver blip) must not fail the sync it reports.
+            log.warning(
+                "event not posted",
+                extra={
+                    "object": f"{namespace}/{meta.get('name')}",
+                    "reason": f"{reason}: {type(exc).__name__}",
+                },
+            )
