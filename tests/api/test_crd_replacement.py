@@ -18,7 +18,7 @@ from kubernetes.client.rest import ApiException
 
 from secretsync.api.crds import all_crds
 from tests.api import eso_samples
-from tests.api.test_eso_yardstick import DROP_ATTEMPTS, _apply_crds
+from tests.api.test_eso_yardstick import DROP_ATTEMPTS
 from tests.testbed import binaries, cluster, eso_crds, kube, procs
 from tests.testbed.cluster import wait_until
 from tests.testbed.pki import CA
@@ -67,7 +67,7 @@ def _create(api: client.ApiClient, crd: dict[str, Any], body: dict[str, Any]) ->
 def _objects_under_esos_crds(api: client.ApiClient) -> list[tuple[dict[str, Any], dict]]:
     """(crd, created object) for every kind, served version and sample."""
     shipped = eso_crds.crds()
-    _apply_crds(client.ApiextensionsV1Api(api), shipped)
+    cluster.apply_crds(api, shipped)
     _namespace(api)
     created = []
     for crd in shipped:
@@ -164,7 +164,7 @@ def test_a_crd_with_esos_conversion_webhook_is_replaced_too(own_cluster: Path) -
     except ApiException as exc:
         if exc.status != 404:
             raise
-    _apply_crds(ext, [shipped])
+    cluster.apply_crds(api, [shipped])
     _namespace(api)
     spec = {
         "secretStoreRef": {"name": "vault"},
