@@ -7,18 +7,16 @@ Expected values are Go's (each also runs in test_regex_differential.py against t
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from secretsync import goregexp
-from secretsync.api.objects import parse_store
 from secretsync.api.sources import Rewrite, RewriteRegexp
 from secretsync.errors import ConfigError, TemplateError
 from secretsync.goregexp import regexp as goregexp_regexp
 from secretsync.resolve import keys, stores
 from secretsync.sops.rules import Rules
 from secretsync.template import render_string
+from tests.template.cluster_stores import cluster_store
 
 GO_OUTPUTS: list[tuple[str, str]] = [
     # \z and $ are the very end of the text, never before a final newline
@@ -132,27 +130,8 @@ def test_a_bad_rewrite_regexp_names_its_field() -> None:
     )
 
 
-def _cluster_store(conditions: list[dict[str, Any]]) -> Any:
-    return parse_store(
-        {
-            "apiVersion": "external-secrets.io/v1",
-            "kind": "ClusterSecretStore",
-            "metadata": {"name": "shared"},
-            "spec": {
-                "provider": {
-                    "vault": {
-                        "server": "https://vault.invalid",
-                        "auth": {"tokenSecretRef": {"name": "t", "key": "token"}},
-                    }
-                },
-                "conditions": conditions,
-            },
-        }
-    )
-
-
 def test_namespace_regexes_are_gos_and_a_bad_one_names_the_store_and_field() -> None:
-    store = _cluster_store(
+    store = cluster_store(
         [
             {"namespaceSelector": {"matchLabels": {"team": "a"}}},
             {"namespaceRegexes": ["^dev-\\z", "^team-(a|b)$", "(a"]},

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 import pytest
 
 from secretsync import goregexp
-from secretsync.api.objects import parse_store
 from secretsync.api.sources import Find, FindName, Rewrite, RewriteRegexp
 from secretsync.errors import TemplateError
 from secretsync.providers import aws_values, sops_git
@@ -24,6 +23,7 @@ from secretsync.resolve import keys, stores
 from secretsync.sops import config as sops_config
 from secretsync.sops.rules import Rules
 from secretsync.template import render_string
+from tests.template.cluster_stores import cluster_store
 
 SIZE = 100_000
 CPU_BOUND_SECONDS = 1.0
@@ -68,22 +68,7 @@ def _rewrite(pattern: str, text: str) -> object:
 
 
 def _namespace_regexes(pattern: str, text: str) -> object:
-    store = parse_store(
-        {
-            "apiVersion": "external-secrets.io/v1",
-            "kind": "ClusterSecretStore",
-            "metadata": {"name": "shared"},
-            "spec": {
-                "provider": {
-                    "vault": {
-                        "server": "https://vault.invalid",
-                        "auth": {"tokenSecretRef": {"name": "t", "key": "token"}},
-                    }
-                },
-                "conditions": [{"namespaces": ["x"]}, {"namespaceRegexes": ["^team-", pattern]}],
-            },
-        }
-    )
+    store = cluster_store([{"namespaces": ["x"]}, {"namespaceRegexes": ["^team-", pattern]}])
     return stores.cluster_store_allows(store, text, {})
 
 
