@@ -37,11 +37,11 @@ class OperatorSettings:
     """For ExternalSecrets whose spec carries no refreshInterval at all."""
 
     metrics_address: str = "0.0.0.0:8080"
+    """host:port for /metrics, /healthz and /readyz; empty disables the endpoint."""
+
     extended_metric_labels: bool = False
     """ESO's --enable-extended-metric-labels: objects' app.kubernetes.io/* labels on their
     metrics (more series; off by default, as in ESO)."""
-
-    """host:port for /metrics, /healthz and /readyz; empty disables the endpoint."""
 
     log_format: LogFormat = LogFormat.JSON
     """JSON by default, so log pipelines can index the stable keys."""
