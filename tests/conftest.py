@@ -48,7 +48,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
-@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
