@@ -36,26 +36,6 @@ def _identity(raw: Mapping[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def _store_refs(raw: Mapping[str, Any]) -> set[StoreKey]:
-    spec = raw.get("spec") or {}
-    namespace = str((raw.get("metadata") or {}).get("namespace"))
-    refs = [spec.get("secretStoreRef")]
-    for entry in [*(spec.get("data") or []), *(spec.get("dataFrom") or [])]:
-        refs.append(((entry or {}).get("sourceRef") or {}).get("storeRef"))
-    found: set[StoreKey] = set()
-    for ref in refs:
-        if isinstance(ref, Mapping) and ref.get("name"):
-            cluster = ref.get("kind") == CLUSTER_SECRET_STORE
-            found.add(
-                (
-                    str(ref.get("kind") or "SecretStore"),
-                    None if cluster else namespace,
-                    str(ref["name"]),
-                )
-            )
-    return found
-
-
 class State:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -117,7 +97,7 @@ class State:
     def users_of(self, kind: str, namespace: str | None, name: str) -> list[Key]:
         wanted = (kind, None if kind == CLUSTER_SECRET_STORE else namespace, name)
         with self._lock:
-            return [key for key, raw in self._es.items() if wanted in _store_refs(raw)]
+            return [key for key, raw in self._es.items() if wanted in classes.store_refs(raw)]
 
     def keys(self) -> list[Key]:
         with self._lock:

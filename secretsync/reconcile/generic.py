@@ -23,7 +23,7 @@ import dataclasses
 import hashlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from secretsync.api.objects import ExternalSecret
@@ -33,7 +33,6 @@ from secretsync.reconcile import refresh, report, status, writes
 from secretsync.reconcile.ports import Result
 from secretsync.redact import Redactor
 from secretsync.resolve import manifest
-from secretsync.resolve.plan import Resolved
 from secretsync.resolve.secret import DATA_HASH_ANNOTATION, MANAGED_LABEL
 
 if TYPE_CHECKING:
@@ -79,7 +78,6 @@ def valid(es: ExternalSecret, existing: Mapping[str, Any] | None) -> bool:
 def plan(  # noqa: PLR0911 - a decision list: one early return per case
     es: ExternalSecret,
     content: manifest.Content,
-    resolved: Resolved,
     existing: Mapping[str, Any] | None,
 ) -> writes.Write:
     target = es.spec.target
@@ -186,6 +184,23 @@ def failure(message: str, reason: status.Reason = status.Reason.RESOURCE_ERROR) 
     return report.failure(message, reason)
 
 
+_NOT_CONTENT = frozenset({"apiVersion", "kind", "metadata", "status"})
+
+
+def content_strings(obj: Mapping[str, Any]) -> Iterator[str]:
+    """Every string a target object holds outside its metadata (ConfigMap data and binaryData,
+    a custom resource's spec): any of them may be secret data, for the redactor."""
+    stack: list[Any] = [v for k, v in obj.items() if k not in _NOT_CONTENT]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, Mapping):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 def _permission_hint(exc: SecretSyncError, ref: ManifestReference) -> str:
     if not isinstance(exc, AccessDenied):
         return str(exc)
@@ -229,7 +244,7 @@ class GenericSync:
             if not due and valid(es, existing):
                 return Result(next_refresh=refresh.seconds_until_due(es.spec, state, now))
             if existing is not None:
-                redact.add(str(v).encode() for v in (existing.get("data") or {}).values())
+                redact.add(content_strings(existing))
             result = self._converge(es, raw, existing, redact)
         except SecretSyncError as exc:
             message = redact(_permission_hint(exc, ref))
@@ -250,7 +265,11 @@ class GenericSync:
         redact.add(content.data.values())
         for cause in resolved.missing:
             self.syncer.events.record(raw, "ExternalSecret", "MissingProviderSecret", redact(cause))
-        write = plan(es, content, resolved, existing)
+        write = plan(es, content, existing)
+        if write.body is not None:
+            # What the templates placed (spec.data, a field path, a whole document): an
+            # apiserver that refuses it (a 422 on a custom resource) echoes the value.
+            redact.add(content_strings(write.body))
         namespace = es.metadata.namespace or "default"
         event = None
         if write.action is writes.Action.CREATE and write.body is not None:

@@ -13,7 +13,6 @@ from secretsync.api.objects import ExternalSecret, parse_external_secret
 from secretsync.errors import ConfigError
 from secretsync.reconcile import generic, writes
 from secretsync.resolve import manifest, templating
-from secretsync.resolve.plan import Resolved
 from secretsync.resolve.secret import DATA_HASH_ANNOTATION, MANAGED_LABEL
 
 UID = "8d4f7f0e-0000-4000-8000-000000000001"
@@ -165,7 +164,7 @@ def test_field_paths_are_refused_for_a_secret_target() -> None:
 
 
 def _plan(es: ExternalSecret, existing: dict[str, Any] | None, data: dict[str, bytes] = DATA):
-    return generic.plan(es, _content(es, data), Resolved(data=data), existing)
+    return generic.plan(es, _content(es, data), existing)
 
 
 def test_owner_creates_with_a_controller_reference_and_updates_only_on_change() -> None:
@@ -238,3 +237,15 @@ def test_none_writes_nothing_and_orphan_is_always_valid() -> None:
     assert _plan(_es({**CONFIGMAP, "creationPolicy": "None"}), None).action is writes.Action.NOTHING
     assert generic.valid(_es({**CONFIGMAP, "creationPolicy": "Orphan"}), None)
     assert not generic.valid(_es(CONFIGMAP), None)
+
+
+def test_every_string_outside_metadata_is_handed_to_the_redactor() -> None:
+    obj = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w", "annotations": {"a": "not-content"}},
+        "spec": {"data": {"k": "s3cret-one"}, "rules": [{"from": [{"source": "s3cret-two"}]}]},
+        "binaryData": {"b": "czNjcmV0"},
+        "status": {"message": "not-content"},
+    }
+    assert sorted(generic.content_strings(obj)) == ["czNjcmV0", "s3cret-one", "s3cret-two"]
