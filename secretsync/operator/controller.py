@@ -41,12 +41,8 @@ class Controller:
         raw_stores: RawStores | None = None,
     ) -> None:
         self.state = state
-        self.controller_class = controller_class
         self.resolver = syncer.resolver
-        self.cluster_syncer = cluster_syncer
         self.queue = WorkQueue()
-        self.syncer = syncer
-        self.statuses = statuses
         self.metrics = metrics
         self.health = health
         self._cluster_es: dict[str, dict[str, Any]] = {}
@@ -88,7 +84,6 @@ class Controller:
             health=health,
         )
         self.stopping = self.worker.stopping
-        self.syncs = self.worker.syncs
         self.work = self.worker.work
 
     # --- events ---------------------------------------------------------------------------

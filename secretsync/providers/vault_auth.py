@@ -13,7 +13,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secretsync.api.common import SecretKeySelector, ServiceAccountSelector
 from secretsync.api.vault import (
@@ -27,8 +27,10 @@ from secretsync.api.vault import (
     VaultUserPass,
 )
 from secretsync.errors import ConfigError
-from secretsync.providers.aws_signing import SignedRequest, caller_identity_request
 from secretsync.providers.base import StoreContext
+
+if TYPE_CHECKING:
+    from secretsync.providers.aws_signing import SignedRequest
 
 MOUNTED_SA_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 SA_TOKEN_SECONDS = 600  # ESO's TokenRequest lifetime for Kubernetes auth
@@ -94,6 +96,9 @@ def _cert(ctx: StoreContext, method: VaultCertAuth) -> Login:
 
 
 def _iam(ctx: StoreContext, method: VaultIamAuth) -> Login:
+    # Lazy: signing loads boto3, which a Vault store that logs in otherwise never needs.
+    from secretsync.providers.aws_signing import caller_identity_request  # noqa: PLC0415
+
     signed = caller_identity_request(ctx, method)
     return Login("iam", f"auth/{method.path}/login", iam_body(method.vault_role, signed))
 
