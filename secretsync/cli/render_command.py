@@ -23,10 +23,11 @@ from secretsync.api.objects import (
     parse_store,
 )
 from secretsync.api.sources import StoreKind
-from secretsync.api.unserved import STORED_KINDS, V1ALPHA1
+from secretsync.api.unserved import V1ALPHA1
 from secretsync.errors import ConfigError, NotFound, SecretSyncError, Unsupported
 from secretsync.providers.base import Credentials
 from secretsync.providers.offline import ManifestCredentials
+from secretsync.reconcile import unserved
 from secretsync.resolve import manifest as generic_target
 from secretsync.resolve.resolver import Resolver, StoreLookup
 from secretsync.resolve.secret import manifest
@@ -121,8 +122,9 @@ def render(args: argparse.Namespace) -> int:
             name = (doc.get("metadata") or {}).get("name")
             if _unserved_kind(doc):
                 spec_errors += 1
+                kind = str(doc.get("kind"))
                 print(
-                    f"secretsync render: {doc.get('kind')} {name}: {_unserved(doc)}",
+                    f"secretsync render: {kind} {name}: {unserved.unsupported(kind)}",
                     file=sys.stderr,
                 )
             if not is_ours(doc, EXTERNAL_SECRET):
@@ -152,13 +154,7 @@ def render(args: argparse.Namespace) -> int:
 def _unserved_kind(doc: Mapping[str, Any]) -> bool:
     """A PushSecret or ClusterPushSecret: ESO objects render would have to act on, and cannot.
     (Generators are only read through a generatorRef, which the ExternalSecret reports.)"""
-    kinds = {"PushSecret", "ClusterPushSecret"}
-    return doc.get("apiVersion") == f"{GROUP}/{V1ALPHA1}" and doc.get("kind") in kinds
-
-
-def _unserved(doc: Mapping[str, Any]) -> Unsupported:
-    (stored,) = [k for k in STORED_KINDS if k.kind == doc.get("kind")]
-    return Unsupported(field="kind", instead=stored.instead, value=stored.kind)
+    return doc.get("apiVersion") == f"{GROUP}/{V1ALPHA1}" and doc.get("kind") in unserved.PLURALS
 
 
 def _in_namespace(es: ExternalSecret, namespace: str) -> ExternalSecret:
