@@ -31,20 +31,25 @@ def _crds(args: argparse.Namespace) -> int:
 
 
 def _operator(args: argparse.Namespace) -> int:
-    from secretsync import settings as base  # noqa: PLC0415
     from secretsync.errors import ConfigError  # noqa: PLC0415
     from secretsync.operator import app  # noqa: PLC0415 - lazy, see module docstring
-    from secretsync.settings import LogFormat, OperatorSettings  # noqa: PLC0415
+    from secretsync.settings import (  # noqa: PLC0415
+        SERVICE_ACCOUNT_NAMESPACE_FILE,
+        LogFormat,
+        OperatorSettings,
+        leader_election_defaults,
+        pod_namespace,
+    )
 
     try:
         leader_elect = _flag_or_env(args.leader_elect)
     except ValueError:
         print("secretsync operator: SECRETSYNC_LEADER_ELECT must be true or false", file=sys.stderr)
         return 2
-    leader_election, lease_namespace = base.leader_election_defaults(
+    leader_election, lease_namespace = leader_election_defaults(
         leader_elect,
         args.lease_namespace,
-        base.pod_namespace(os.environ, base.SERVICE_ACCOUNT_NAMESPACE_FILE),
+        pod_namespace(os.environ, SERVICE_ACCOUNT_NAMESPACE_FILE),
     )
     settings = OperatorSettings(
         namespaces=tuple(n for n in args.namespace.split(",") if n),

@@ -139,7 +139,7 @@ class Regexp:
             start = spans[0][0]
             if start < 0:
                 return None
-            if start == len(data) or data[start] & 0xC0 != 0x80:
+            if _at_rune_start(data, start):
                 return spans
             pos = start + 1
             while not _at_rune_start(data, pos):
