@@ -97,6 +97,7 @@ class Controller:
             self.queue.forget(key)
             self._moved.discard(key)
             self.metrics.forget(*key)
+            self.worker.syncer.report.forget(key)
             return
         self.metrics.labels("ExternalSecret", key[0], key[1], labels)
         body = dict(raw)

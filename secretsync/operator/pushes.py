@@ -52,7 +52,8 @@ class Pushes:
         self._class_of = class_of
         self.controller_class = controller_class
         self._pushes: dict[PushKey, dict[str, Any]] = {}
-        self._announced: set[tuple[object, object]] = set()
+        self._announced: dict[object, object] = {}
+        """uid -> the generation whose Unsupported condition and Event we wrote."""
 
     def on_git_push(self, pushed: Push) -> int:
         """A Git host says a repository moved: fetch it again at the next read, and sync every
@@ -75,6 +76,7 @@ class Pushes:
         key = ("push", str(raw.get("kind")), meta.get("namespace"), str(meta.get("name")))
         if event_type == "DELETED":
             self._pushes.pop(key, None)
+            self._announced.pop(meta.get("uid"), None)
             self.queue.forget(key)
             return
         self._pushes[key] = dict(raw)
@@ -92,10 +94,10 @@ class Pushes:
         meta = raw.get("metadata") or {}
         message = str(unserved.unsupported(key[1]))
         new = unserved.new_status(raw, message, datetime.datetime.now(datetime.UTC))
-        seen = (meta.get("uid"), meta.get("generation"))
-        if new is None or seen in self._announced:
+        uid, generation = meta.get("uid"), meta.get("generation")
+        if new is None or self._announced.get(uid, object()) == generation:
             return  # it says so already (our patch may not be in this cached copy yet)
         plural = unserved.PLURALS[key[1]]
         self.statuses.patch_status(plural, key[2], key[3], new, version=unserved.VERSION)
         self.events.record(raw, key[1], "Unsupported", message, warning=True)
-        self._announced.add(seen)
+        self._announced[uid] = generation

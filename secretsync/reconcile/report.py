@@ -68,6 +68,10 @@ class Reporter:
     """(namespace, name) -> (uid, generation, message) of the Unsupported Event last emitted:
     the cached copy a sync works from may not show our own status patch yet."""
 
+    def forget(self, key: tuple[str, str]) -> None:
+        """The ExternalSecret is gone: nothing to remember about it."""
+        self.announced.pop(key, None)
+
     def succeeded(
         self,
         es: ExternalSecret,
