@@ -87,6 +87,17 @@ ESO = GoBinary(
     module_dir=paths.ESO_MODULE_DIR,
     files=("github.com/external-secrets/external-secrets", "deploy/crds"),
 )
+HELM = GoBinary("helm", versions.HELM, f"helm.sh/helm/v4/cmd/helm@{versions.HELM}")
+PROMETHEUS = GoBinary(
+    "prometheus",
+    versions.PROMETHEUS,
+    f"github.com/prometheus/prometheus/cmd/prometheus@{versions.PROMETHEUS}",
+)
+PROMTOOL = GoBinary(
+    "promtool",
+    versions.PROMETHEUS,
+    f"github.com/prometheus/prometheus/cmd/promtool@{versions.PROMETHEUS}",
+)
 
 ALL = (
     ETCD,
@@ -101,6 +112,9 @@ ALL = (
     AGE_KEYGEN,
     ARGO_ROLLOUTS,
     ESO,
+    HELM,
+    PROMETHEUS,
+    PROMTOOL,
 )
 
 
