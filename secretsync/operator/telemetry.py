@@ -16,6 +16,8 @@ units, so ESO's dashboards and alerts work unchanged:
   `…_reconcile_errors_total` and `…_reconcile_time_seconds` (controller = the lowercase kind)
   and `workqueue_depth{name}` (one queue, name "secretsync"), which ESO's dashboard and SLI
   examples are built on;
+- our `secretsync_leader`: 1 while this replica syncs (it holds the Lease, or runs without
+  leader election), 0 while it stands by, so "no replica leads" is an alert;
 - with --enable-extended-metric-labels, the per-object series also carry the object's
   app.kubernetes.io/{name,instance,version,component,part-of,managed-by} labels, named as ESO
   names them (app_kubernetes_io_name, ...).
@@ -35,7 +37,15 @@ import time
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from secretsync.metrics import Counter, Family, Gauge, Histogram, ProcessMetrics, exposition
+from secretsync.metrics import (
+    Counter,
+    Family,
+    Gauge,
+    GaugeFunc,
+    Histogram,
+    ProcessMetrics,
+    exposition,
+)
 
 OBJECT = ("name", "namespace")
 CONDITION = ("name", "namespace", "condition", "status")
@@ -299,14 +309,30 @@ class Health:
     def alive(self, stall_seconds: float = 120.0) -> bool:
         return self._clock() - self._beat < stall_seconds
 
+    @property
+    def syncing(self) -> bool:
+        """This replica writes: it holds the Lease, or runs without leader election (the
+        operator turns `ready` on only once it may sync)."""
+        return self.leading or self.ready
+
+
+def leader_gauge(health: Health) -> GaugeFunc:
+    return GaugeFunc(
+        "secretsync_leader",
+        "1 while this replica syncs (it holds the leader Lease, or leader election is off), "
+        "0 while it stands by.",
+        lambda: 1.0 if health.syncing else 0.0,
+    )
+
 
 def serve(address: str, metrics: Metrics, health: Health) -> ThreadingHTTPServer:
     host, _, port = address.rpartition(":")
+    leader = leader_gauge(health)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             routes = {
-                "/metrics": (200, metrics.text()),
+                "/metrics": (200, exposition((*metrics.families(), leader))),
                 "/healthz": (200, "ok\n") if health.alive() else (503, "stalled\n"),
                 "/readyz": (200, "ok\n") if health.ready else (503, "not ready\n"),
             }
