@@ -35,7 +35,10 @@ class WorkloadClient:
     """Reads go straight to the API server (no cache): a rollout's verdict must not be judged on
     a stale status."""
 
-    def __init__(self, api: client.ApiClient) -> None:
+    def __init__(self, api: client.ApiClient, namespaces: tuple[str, ...] = ()) -> None:
+        """`namespaces`: where list_external_secrets looks; empty means the whole cluster
+        (namespaced RBAC forbids a cluster-wide list)."""
+        self._namespaces = namespaces
         # The generated client types its methods by model; we pass and receive plain JSON.
         self._apps: Any = client.AppsV1Api(api)
         self._core: Any = client.CoreV1Api(api)
@@ -95,11 +98,20 @@ class WorkloadClient:
         return cast(dict[str, Any], raw)
 
     def list_external_secrets(self) -> list[dict[str, Any]]:
-        with mapped("listing externalsecrets"):
-            listing = self._custom.list_cluster_custom_object(
-                GROUP, STORAGE_VERSION, "externalsecrets"
-            )
-        return list(cast(dict[str, Any], listing).get("items") or [])
+        if not self._namespaces:
+            with mapped("listing externalsecrets"):
+                listing = self._custom.list_cluster_custom_object(
+                    GROUP, STORAGE_VERSION, "externalsecrets"
+                )
+            return list(cast(dict[str, Any], listing).get("items") or [])
+        found: list[dict[str, Any]] = []
+        for namespace in self._namespaces:
+            with mapped(f"listing externalsecrets in {namespace}"):
+                listing = self._custom.list_namespaced_custom_object(
+                    GROUP, STORAGE_VERSION, namespace, "externalsecrets"
+                )
+            found += cast(dict[str, Any], listing).get("items") or []
+        return found
 
     def patch_external_secret_status(
         self, namespace: str, name: str, status: Mapping[str, Any]

@@ -17,8 +17,8 @@ import kopf
 
 from secretsync.errors import ConfigError, SecretSyncError
 from secretsync.gitsource.registry import shared_repositories
+from secretsync.kube import access, watch
 from secretsync.kube import client as kube_client
-from secretsync.kube import watch
 from secretsync.kube.children import ChildClient
 from secretsync.kube.credentials import ClusterCredentials
 from secretsync.kube.events import EventRecorder
@@ -29,7 +29,7 @@ from secretsync.kube.secrets import SecretClient
 from secretsync.kube.targets import TargetClient
 from secretsync.kube.workloads import WorkloadClient
 from secretsync.metrics import GaugeFunc
-from secretsync.operator import handlers, logs, telemetry, webhook
+from secretsync.operator import handlers, logs, scope, telemetry, webhook
 from secretsync.operator.controller import Controller
 from secretsync.operator.state import CachedLookup, State
 from secretsync.reconcile.cluster_sync import ClusterSyncer
@@ -106,9 +106,48 @@ def _keep_leading(elector: LeaderElector, stop: threading.Event) -> None:
             os._exit(1)
 
 
+def _ask(api: kube_client.ApiClient, question: scope.Access, health: telemetry.Health) -> bool:
+    """One access review; retried while the apiserver does not answer, as kopf would."""
+    while True:
+        try:
+            return access.allowed(
+                api,
+                verb=question.verb,
+                group=question.group,
+                resource=question.resource,
+                namespace=question.namespace,
+                subresource=question.subresource,
+            )
+        except SecretSyncError as exc:  # ours are redacted
+            log.warning("cannot check permissions yet", extra={"error": str(exc)})
+            health.beat()
+            time.sleep(2.0)
+
+
+def _scope(
+    api: kube_client.ApiClient, settings: OperatorSettings, health: telemetry.Health
+) -> scope.Scope:
+    """What RBAC lets this operator serve. A namespace it may not use is named once, and the
+    others are served; with nothing at all to serve it stops with the setting to change."""
+    answers = {q: _ask(api, q, health) for q in scope.needs(settings.namespaces)}
+    decided = scope.decide(settings.namespaces, answers)
+    for refused in decided.refused:
+        log.error(refused.message(), extra={"object": refused.namespace, "reason": "Forbidden"})
+    skipped = decided.skipped_cluster_kinds()
+    if skipped:
+        log.info(
+            f"not watching {', '.join(skipped)}: this operator may not list and watch them "
+            "across the cluster (namespaced RBAC), so ClusterSecretStores and "
+            "ClusterExternalSecrets it may not read are not served",
+            extra={"reason": "Forbidden"},
+        )
+    return decided
+
+
 def _assemble(
     api: kube_client.ApiClient,
     settings: OperatorSettings,
+    namespaces: tuple[str, ...],
     metrics: telemetry.Metrics,
     health: telemetry.Health,
 ) -> tuple[Controller, RolloutController]:
@@ -116,9 +155,10 @@ def _assemble(
     statuses, secrets, events = StatusClient(api), SecretClient(api), EventRecorder(api)
     rollout_metrics = RegistryMetrics()
     metrics.extra.extend(rollout_metrics.families)
-    rollouts = RolloutController(WorkloadClient(api), secrets, events, rollout_metrics)
+    workloads = WorkloadClient(api, namespaces=namespaces)
+    rollouts = RolloutController(workloads, secrets, events, rollout_metrics)
     # In-flight rollouts are watched again; finished ones are never started again.
-    rollouts.resume(settings.namespaces)
+    rollouts.resume(namespaces)
     state = State()
     syncer = Syncer(
         secrets,
@@ -189,6 +229,7 @@ def run(settings: OperatorSettings) -> int:
     health = telemetry.Health()
     if settings.metrics_address:
         telemetry.serve(settings.metrics_address, metrics, health)
+    served = _scope(api, settings, health)
     stop = threading.Event()
     elector = None
     if settings.leader_election:
@@ -206,7 +247,7 @@ def run(settings: OperatorSettings) -> int:
     if elector is not None:
         _lead(elector, health, stop)
         threading.Thread(target=_keep_leading, args=(elector, stop), daemon=True).start()
-    controller, rollouts = _assemble(api, settings, metrics, health)
+    controller, rollouts = _assemble(api, settings, served.namespaces, metrics, health)
     if receiver is not None:
         receiver.lead(controller.on_push)
     workers = [
@@ -215,32 +256,39 @@ def run(settings: OperatorSettings) -> int:
     ]
     for worker in workers:
         worker.start()
-    namespace = settings.namespaces[0] if len(settings.namespaces) == 1 else None
-    threading.Thread(
-        target=watch.run,
-        name="secret-watch",
-        daemon=True,
-        args=(api, namespace, f"{MANAGED_LABEL}=true", controller.on_managed_secret, stop),
-    ).start()
-    if settings.allow_generic_targets:
-        # ConfigMap targets of spec.target.manifest are put back at once when edited, too.
+    # One watch per served namespace: with namespaced RBAC a cluster-wide one is forbidden.
+    for namespace in served.namespaces or (None,):
         threading.Thread(
             target=watch.run,
-            name="configmap-watch",
+            name=f"secret-watch-{namespace or 'all'}",
             daemon=True,
-            args=(api, namespace, f"{MANAGED_LABEL}=true", controller.on_managed_config_map, stop),
-            kwargs={"resource": "configmaps"},
+            args=(api, namespace, f"{MANAGED_LABEL}=true", controller.on_managed_secret, stop),
         ).start()
+        if settings.allow_generic_targets:
+            # ConfigMap targets of spec.target.manifest are put back at once when edited, too.
+            threading.Thread(
+                target=watch.run,
+                name=f"configmap-watch-{namespace or 'all'}",
+                daemon=True,
+                args=(
+                    api,
+                    namespace,
+                    f"{MANAGED_LABEL}=true",
+                    controller.on_managed_config_map,
+                    stop,
+                ),
+                kwargs={"resource": "configmaps"},
+            ).start()
     health.ready = True
     registry = handlers.build_registry(
-        controller, health, settings.kubeconfig, settings.concurrency
+        controller, health, settings.kubeconfig, settings.concurrency, served.cluster_kinds
     )
     try:
         kopf.run(
             registry=registry,
             standalone=True,
-            clusterwide=not settings.namespaces,
-            namespaces=list(settings.namespaces),
+            clusterwide=not served.namespaces,
+            namespaces=list(served.namespaces),
         )
     finally:
         stop.set()

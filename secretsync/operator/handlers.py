@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Collection
 from typing import Any
 
 import kopf
@@ -13,15 +14,25 @@ import kopf
 from secretsync.api.crds import GROUP, STORAGE_VERSION
 from secretsync.api.unserved import V1ALPHA1
 from secretsync.operator.controller import Controller
+from secretsync.operator.scope import CLUSTER_KINDS
 from secretsync.operator.telemetry import Health
 
 log = logging.getLogger(__name__)
 
 
 def build_registry(
-    controller: Controller, health: Health, kubeconfig: str | None, workers: int
+    controller: Controller,
+    health: Health,
+    kubeconfig: str | None,
+    workers: int,
+    cluster_kinds: Collection[str] = CLUSTER_KINDS,
 ) -> kopf.OperatorRegistry:
+    """`cluster_kinds`: the cluster-scoped kinds RBAC lets us list and watch (operator.scope);
+    a handler for any other would be a watch kopf retries with tracebacks, then drops."""
     registry = kopf.OperatorRegistry()
+    # kopf lists namespaces and watches CRDs to follow changes; unless both are allowed it
+    # keeps to the namespaces it was given and the kinds found at startup, without warnings.
+    scan = {"namespaces", "customresourcedefinitions"} <= set(cluster_kinds)
 
     @kopf.on.startup(registry=registry)
     def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
@@ -31,6 +42,7 @@ def build_registry(
         settings.watching.server_timeout = 300
         settings.watching.client_timeout = 330
         settings.networking.request_timeout = 60
+        settings.scanning.disabled = not scan
 
     @kopf.on.login(registry=registry)
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
@@ -50,11 +62,9 @@ def build_registry(
     async def secret_store(event: kopf.RawEvent, **_: Any) -> None:
         controller.on_store(event.get("type"), {**event["object"], "kind": "SecretStore"})
 
-    @kopf.on.event(GROUP, STORAGE_VERSION, "clustersecretstores", registry=registry)
     async def cluster_secret_store(event: kopf.RawEvent, **_: Any) -> None:
         controller.on_store(event.get("type"), {**event["object"], "kind": "ClusterSecretStore"})
 
-    @kopf.on.event(GROUP, STORAGE_VERSION, "clusterexternalsecrets", registry=registry)
     async def cluster_external_secret(event: kopf.RawEvent, **_: Any) -> None:
         controller.on_cluster_external_secret(event.get("type"), event["object"])
 
@@ -63,14 +73,22 @@ def build_registry(
     async def push_secret(event: kopf.RawEvent, **_: Any) -> None:
         controller.on_push_secret(event.get("type"), {**event["object"], "kind": "PushSecret"})
 
-    @kopf.on.event(GROUP, V1ALPHA1, "clusterpushsecrets", registry=registry)
     async def cluster_push_secret(event: kopf.RawEvent, **_: Any) -> None:
         raw = {**event["object"], "kind": "ClusterPushSecret"}
         controller.on_push_secret(event.get("type"), raw)
 
-    @kopf.on.event("", "v1", "namespaces", registry=registry)
     async def namespace(event: kopf.RawEvent, **_: Any) -> None:
         controller.on_namespace(event.get("type"))
+
+    cluster_handlers: dict[str, tuple[str, str, Any]] = {
+        "clustersecretstores": (GROUP, STORAGE_VERSION, cluster_secret_store),
+        "clusterexternalsecrets": (GROUP, STORAGE_VERSION, cluster_external_secret),
+        "clusterpushsecrets": (GROUP, V1ALPHA1, cluster_push_secret),
+        "namespaces": ("", "v1", namespace),
+    }
+    for plural, (group, version, handler) in cluster_handlers.items():
+        if plural in cluster_kinds:
+            kopf.on.event(group, version, plural, registry=registry)(handler)
 
     @kopf.on.probe(id="alive", registry=registry)
     def alive(**_: Any) -> bool:
