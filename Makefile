@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n 2 --dist loadgroup --timeout 600
 
-.PHONY: bootstrap demo test unit lint testbed-up testbed-down testbed-status
+.PHONY: bootstrap demo test unit lint image testbed-up testbed-down testbed-status
 
 ## Install everything (Debian packages, virtualenv, test bed binaries); fast when warm.
 bootstrap:
@@ -20,6 +20,11 @@ test: bootstrap lint
 ## Only the fast tests that need no test bed component.
 unit: bootstrap
 	$(PY) -m pytest -m unit $(PYTEST_ARGS)
+
+## The operator image, built from Debian packages with no registry (scripts/image.sh): writes
+## dist/secretsync-<version>.oci.tar and loads it into podman as ghcr.io/secretsync/secretsync:<version>.
+image: bootstrap
+	@bash scripts/image.sh
 
 lint:
 	$(VENV)/bin/ruff check secretsync tests bench

@@ -28,6 +28,14 @@ apt_packages() {
   # slapd is the directory behind the Vault LDAP auth tests. Each test runs its own instance
   # (tests/testbed/ldap.py), so the package is installed unconfigured and its daemon stays off.
   [ -x /usr/sbin/slapd ] || missing+=(slapd ldap-utils)
+  # The operator image (scripts/image.sh, tests/image): mmdebstrap makes the Debian root
+  # filesystem, podman builds and runs it with runc, skopeo reads the OCI archive, uidmap lets
+  # podman and mmdebstrap run without root.
+  for cmd_pkg in podman:podman buildah:buildah mmdebstrap:mmdebstrap skopeo:skopeo \
+    newuidmap:uidmap; do
+    command -v "${cmd_pkg%%:*}" >/dev/null || missing+=("${cmd_pkg#*:}")
+  done
+  [ -x /usr/sbin/runc ] || command -v runc >/dev/null || missing+=(runc)
   if ((${#missing[@]})); then
     local sudo=()
     [ "$(id -u)" = 0 ] || sudo=(sudo)
@@ -44,6 +52,19 @@ apt_packages() {
   fi
 }
 
+containers() {
+  # podman reads deploy/image/containers.conf (runc, lower ulimits) through CONTAINERS_CONF in
+  # scripts/image.sh and the image test, so the user's own podman setup stays as it is. Without
+  # root, podman and mmdebstrap need subordinate ids for the user namespace.
+  if [ "$(id -u)" != 0 ] && ! grep -q "^$(id -un):" /etc/subuid 2>/dev/null; then
+    echo "podman without root needs subordinate ids:" \
+      "sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $(id -un)" >&2
+    exit 1
+  fi
+  CONTAINERS_CONF=deploy/image/containers.conf podman info --format '{{.Host.OCIRuntime.Name}}' \
+    >/dev/null
+}
+
 python_env() {
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
   # Reinstall only when pyproject.toml changed since the last install.
@@ -56,5 +77,6 @@ python_env() {
 }
 
 step "system packages" apt_packages
+step "containers (podman)" containers
 step "python environment ($VENV)" python_env
 step "test bed binaries" "$VENV/bin/python" -m tests.testbed build
