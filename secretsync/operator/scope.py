@@ -11,7 +11,7 @@ would change it; the others run on. The decisions here are pure; app.py does the
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from secretsync.api.crds import GROUP
 from secretsync.errors import ConfigError
@@ -27,9 +27,22 @@ class Access:
     namespace: str | None = None
     subresource: str = ""
 
-    def describe(self) -> str:
+    @property
+    def kind(self) -> str:
         resource = f"{self.resource}/{self.subresource}" if self.subresource else self.resource
-        return f"{self.verb} {resource}.{self.group}" if self.group else f"{self.verb} {resource}"
+        return f"{resource}.{self.group}" if self.group else resource
+
+    def describe(self) -> str:
+        return f"{self.verb} {self.kind}"
+
+
+def describe_all(missing: Iterable[Access]) -> str:
+    """ "list, watch secrets; patch externalsecrets/status.external-secrets.io": the verbs
+    grouped by what they act on, as a Role lists them."""
+    verbs: dict[str, list[str]] = {}
+    for access in missing:
+        verbs.setdefault(access.kind, []).append(access.verb)
+    return "; ".join(f"{', '.join(v)} {kind}" for kind, v in verbs.items())
 
 
 # Without these in a namespace nothing there can be synced: the kinds kopf watches, the Secrets
@@ -86,7 +99,7 @@ class Refused:
     missing: tuple[Access, ...]
 
     def message(self) -> str:
-        verbs = ", ".join(a.describe() for a in self.missing)
+        verbs = describe_all(self.missing)
         return (
             f"namespace {self.namespace} is not served: this operator may not {verbs} there. "
             f"Grant it ({HOW_TO_GRANT}) and restart the operator, or drop {self.namespace} from "
@@ -121,7 +134,7 @@ def decide(namespaces: tuple[str, ...], allowed: Mapping[Access, bool]) -> Scope
     if not namespaces:
         everywhere = [a for a in namespace_needs(None) if not allowed.get(a, False)]
         if everywhere:
-            verbs = ", ".join(a.describe() for a in everywhere)
+            verbs = describe_all(everywhere)
             raise NothingToServe(
                 f"this operator may not {verbs} across the cluster. Grant the ClusterRole "
                 "(Helm: rbac.scope=cluster; kustomize: deploy/rbac), or name the namespaces it "

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from secretsync.api.objects import ExternalSecret, SecretStore
+from secretsync.api.objects import CLUSTER_SECRET_STORE, ExternalSecret, SecretStore
 from secretsync.api.sources import StoreKind, StoreRef
 from secretsync.errors import AccessDenied
 from secretsync.providers import registry
@@ -20,7 +20,7 @@ from secretsync.providers.base import (
     StoreContext,
     Telemetry,
 )
-from secretsync.resolve import manifest, plan, secret, stores, templating
+from secretsync.resolve import generated, manifest, plan, secret, stores, templating
 from secretsync.resolve.coalesce import Coalescing
 
 ProviderKey = tuple[str, str | None, str, str | None, str]
@@ -103,12 +103,19 @@ class Resolver:
 
         def provider_for(ref: StoreRef) -> Provider:
             store = lookup.store(ref.kind, namespace, ref.name)
-            stores.check_access(store, namespace, lookup.namespace_labels(namespace))
+            # Only a ClusterSecretStore's conditions read the namespace's labels; namespaced
+            # RBAC grants no read of Namespace objects, and a SecretStore never needs one.
+            cluster = store.kind == CLUSTER_SECRET_STORE
+            labels = lookup.namespace_labels(namespace) if cluster else {}
+            stores.check_access(store, namespace, labels)
             used.append(store)
             return self.provider(store, namespace)
 
+        generate = None
+        if isinstance(lookup, generated.GeneratorSource):
+            generate = generated.runner(lookup, namespace, self._credentials, self._telemetry)
         try:
-            resolved = plan.resolve(es.spec, provider_for, templating.transform_key)
+            resolved = plan.resolve(es.spec, provider_for, templating.transform_key, generate)
         except AccessDenied:
             # Credentials may have been rotated in their Secret since the provider was built:
             # the next attempt starts from a fresh login.

@@ -29,7 +29,7 @@ def test_namespaces_without_a_role_are_named_and_the_others_served() -> None:
     message = refused.message()
     for part in (
         "namespace team-c",
-        "list externalsecrets.external-secrets.io",
+        "list, watch externalsecrets.external-secrets.io;",
         "--namespace",
         "namespaces",
     ):
@@ -48,6 +48,7 @@ def test_one_missing_verb_is_enough_to_refuse_and_is_the_one_named() -> None:
     decided = scope.decide(asked2, answers)
     assert decided.namespaces == ("team-b",)
     assert [a.describe() for a in decided.refused[0].missing] == ["list secrets", "watch secrets"]
+    assert "may not list, watch secrets there" in decided.refused[0].message()
 
 
 def test_cluster_kinds_are_served_only_when_listable_and_watchable() -> None:
