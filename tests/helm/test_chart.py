@@ -26,8 +26,13 @@ def _env(documents: list[dict[str, Any]]) -> dict[str, Any]:
     return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
 
 
-def test_lint_is_clean_in_strict_mode() -> None:
-    out = chart.run_helm("lint", "--strict", str(chart.CHART))
+@pytest.mark.parametrize("profile", sorted(chart.PROFILES))
+def test_lint_is_clean_in_strict_mode(profile: str, tmp_path: Path) -> None:
+    values = dict(chart.PROFILES[profile])
+    if profile == "namespaced":
+        values["namespaces"] = ["team-a", "team-b"]
+    path = chart.values_file(tmp_path, values)
+    out = chart.run_helm("lint", "--strict", str(chart.CHART), "-f", str(path))
     assert "0 chart(s) failed" in out
     assert "[WARNING]" not in out and "[ERROR]" not in out
 

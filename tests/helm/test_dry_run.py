@@ -7,6 +7,7 @@ there; they are checked against the Service they scrape and the rule file they c
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -65,3 +66,27 @@ def test_monitoring_objects_point_at_what_the_chart_serves(tmp_path: Path) -> No
     assert [g["name"] for g in rule["spec"]["groups"]] == [g["name"] for g in rule_file["groups"]]
     dashboards = [d for d in documents if d["kind"] == "ConfigMap"]
     assert dashboards and all(json.loads(next(iter(d["data"].values()))) for d in dashboards)
+
+
+def test_the_namespaced_kustomize_variant_passes_a_server_side_dry_run(
+    tmp_path: Path, kubectl: Kubectl, make_namespace: Callable[[], str]
+) -> None:
+    team = make_namespace()
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    deploy = os.path.relpath(chart.CHART.parents[1], overlay)
+    (overlay / "kustomization.yaml").write_text(
+        f"resources: [{deploy}]\ncomponents: [{deploy}/rbac/namespaced]\n"
+        # What the component's comment asks of a user: their namespace instead of team-a.
+        "patches:\n"
+        "  - target: {kind: Role, name: secretsync}\n"
+        f'    patch: \'[{{"op": "replace", "path": "/metadata/namespace", "value": "{team}"}}]\'\n'
+        "  - target: {kind: RoleBinding, name: secretsync}\n"
+        f'    patch: \'[{{"op": "replace", "path": "/metadata/namespace", "value": "{team}"}}]\'\n'
+    )
+    out = kubectl(
+        "apply", "-k", str(overlay), "--dry-run=server", "--server-side", "--force-conflicts"
+    ).stdout
+    assert "clusterrole" not in out
+    assert "role.rbac.authorization.k8s.io/secretsync serverside-applied" in out
+    assert "deployment.apps/secretsync serverside-applied" in out
