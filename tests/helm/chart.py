@@ -14,7 +14,6 @@ from secretsync.sops.yamlplain import load_documents
 from tests.testbed import binaries, paths
 
 CHART = paths.REPO_ROOT / "deploy" / "chart" / "secretsync"
-MONITORING_GROUP = "monitoring.coreos.com/"
 KWOK_NODE = {"nodeSelector": {"type": "kwok"}}
 """The test bed's KWOK node carries this label; a test override, never a chart default."""
 
