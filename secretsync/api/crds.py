@@ -1,9 +1,10 @@
 """The CustomResourceDefinitions secretsync serves, generated from the models.
 
 external-secrets.io v1 is served and stored; v1beta1 is served with the same schema and no
-conversion (strategy None), because manifests and clusters still use it (DESIGN.md §3).
-PushSecret, ClusterPushSecret and the generator kinds are served as ESO serves them (v1alpha1),
-their specs kept verbatim until secretsync implements them (unserved.py, docs/api.md).
+conversion (strategy None), because manifests and clusters still use it (docs/design.md).
+PushSecret, ClusterPushSecret and the generator kinds are served as ESO serves them (v1alpha1):
+the generators secretsync runs with typed specs (generators.py), the others kept verbatim until
+secretsync implements them (unserved.py, docs/api.md).
 """
 
 from __future__ import annotations
@@ -12,6 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from secretsync.api.externalsecret import ClusterExternalSecretSpec, ExternalSecretSpec
+from secretsync.api.generators import (
+    CLUSTER_GENERATOR,
+    GENERATORS_GROUP,
+    PLURALS,
+    SPECS,
+    ClusterGeneratorSpec,
+)
 from secretsync.api.schema import JSON, object_schema
 from secretsync.api.store import SecretStoreSpec
 from secretsync.api.unserved import STORED_KINDS, V1ALPHA1, StoredKind, spec_model
@@ -91,6 +99,24 @@ def _stored(stored: StoredKind) -> Kind:
     )
 
 
+_AGE = ({"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},)
+
+
+def _generator(kind: str, plural: str, scope: str, spec: type) -> Kind:
+    return Kind(
+        kind,
+        plural,
+        (),
+        scope,
+        spec,
+        _AGE,
+        group=GENERATORS_GROUP,
+        versions=(V1ALPHA1,),
+        storage=V1ALPHA1,
+        categories=("external-secrets", "external-secrets-generators"),
+    )
+
+
 KINDS = (
     Kind(
         "ExternalSecret", "externalsecrets", ("es",), "Namespaced", ExternalSecretSpec, _ES_COLUMNS
@@ -112,6 +138,8 @@ KINDS = (
         ClusterExternalSecretSpec,
         _ready_columns(),
     ),
+    *(_generator(kind.value, PLURALS[kind], "Namespaced", spec) for kind, spec in SPECS.items()),
+    _generator(CLUSTER_GENERATOR, "clustergenerators", "Cluster", ClusterGeneratorSpec),
     *(_stored(stored) for stored in STORED_KINDS),
 )
 

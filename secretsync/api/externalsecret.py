@@ -1,7 +1,7 @@
 """ExternalSecret and ClusterExternalSecret (external-secrets.io v1 / v1beta1): the spec that
 ties what is read (api/sources.py) to what is written (api/target.py), when it refreshes, and our
-additive `spec.rollout` extension (api/rollout.py). Field names and semantics follow ESO; see
-reference/eso.md §1."""
+additive `spec.rollout` extension (api/rollout.py). Field names and semantics follow
+ESO; docs/api.md says where we differ."""
 
 from __future__ import annotations
 
@@ -105,13 +105,17 @@ class ExternalSecretSpec:
         if self.secret_store_ref is not None:
             return
         for i, entry in enumerate(self.data):
-            if entry.source_ref is None or entry.source_ref.store_ref is None:
+            if entry.source_ref is None or (
+                entry.source_ref.store_ref is None and entry.source_ref.generator_ref is None
+            ):
                 raise ConfigError(
                     "needs spec.secretStoreRef or its own sourceRef.storeRef",
                     field=f"{path}.data[{i}]",
                 )
         for i, source in enumerate(self.data_from):
-            if source.source_ref is None or source.source_ref.store_ref is None:
+            if source.generator_ref is None and (
+                source.source_ref is None or source.source_ref.store_ref is None
+            ):
                 raise ConfigError(
                     "needs spec.secretStoreRef or its own sourceRef.storeRef",
                     field=f"{path}.dataFrom[{i}]",

@@ -6,10 +6,16 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Mapping
-from typing import Any
 
-from secretsync.api.fields import field, kept
-from secretsync.errors import ConfigError
+from secretsync.api.fields import field
+from secretsync.api.generators import (
+    DNS_SUBDOMAIN,
+    GENERATORS_API_VERSION,
+    KEPT_KINDS,
+    NOT_YET,
+    GeneratorRefKind,
+)
+from secretsync.errors import ConfigError, Unsupported
 
 SECRET_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"
 
@@ -29,13 +35,40 @@ class StoreRef:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class GeneratorRef:
+    api_version: str = field(
+        "API version of the generator.",
+        default=GENERATORS_API_VERSION,
+        schema_default=GENERATORS_API_VERSION,
+    )
+    kind: GeneratorRefKind = field(
+        "Password, UUID, SSHKey, ECRAuthorizationToken or ClusterGenerator; ESO's other "
+        "kinds are stored and not run.",
+    )
+    name: str = field(
+        "Name of the generator (a ClusterGenerator's, cluster-wide).", pattern=DNS_SUBDOMAIN
+    )
+
+    def validate(self, path: str) -> None:
+        if self.kind.value in KEPT_KINDS:
+            # A kind names no secret: it may be echoed.
+            instead = NOT_YET.format(kind=self.kind.value)
+            raise Unsupported(field=f"{path}.kind", instead=instead, value=self.kind.value)
+        if self.api_version != GENERATORS_API_VERSION:
+            raise ConfigError(f"must be {GENERATORS_API_VERSION}", field=f"{path}.apiVersion")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class SourceRef:
     store_ref: StoreRef | None = field("Use this store for this entry only.", default=None)
-    generator_ref: Any = kept(
-        "ESO's generator source (Password, VaultDynamicSecret, ...).",
-        instead="read the value from a store with sourceRef.storeRef; generators are not "
-        "implemented yet",
+    generator_ref: GeneratorRef | None = field(
+        "Generate the values instead (Password, UUID, SSHKey, ECRAuthorizationToken).",
+        default=None,
     )
+
+    def validate(self, path: str) -> None:
+        if self.store_ref is not None and self.generator_ref is not None:
+            raise ConfigError("set storeRef or generatorRef, not both", field=path)
 
 
 class ConversionStrategy(enum.StrEnum):
@@ -178,6 +211,20 @@ class DataFrom:
     rewrite: tuple[Rewrite, ...] = field("Key rewrites, applied in order.", default=())
     source_ref: SourceRef | None = field("Per-entry store override.", default=None)
 
+    @property
+    def generator_ref(self) -> GeneratorRef | None:
+        return self.source_ref.generator_ref if self.source_ref is not None else None
+
     def validate(self, path: str) -> None:
+        if self.generator_ref is not None:
+            if self.extract is not None or self.find is not None:
+                raise ConfigError(
+                    "a generator gives its values whole: drop extract and find, or "
+                    "sourceRef.generatorRef",
+                    field=path,
+                )
+            return
         if (self.extract is None) == (self.find is None):
-            raise ConfigError("set exactly one of: extract, find", field=path)
+            raise ConfigError(
+                "set exactly one of: extract, find, sourceRef.generatorRef", field=path
+            )

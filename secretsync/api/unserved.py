@@ -1,5 +1,6 @@
 """ESO kinds secretsync serves as storage only, for now: PushSecret, ClusterPushSecret and the
-generators.external-secrets.io kinds (issue 13 implements them).
+generators.external-secrets.io kinds it does not run (Password, UUID, SSHKey,
+ECRAuthorizationToken and ClusterGenerator are typed in generators.py).
 
 Each spec lists ESO's top-level field names (the union of ESO 2.9 and v0.16.2) as kept fields:
 the apiserver still refuses a misspelt top-level field, and everything below a field is stored
@@ -34,7 +35,10 @@ class StoredKind:
 
 
 _PUSH = "secretsync does not push secrets yet: keep ESO for this PushSecret, or drop it"
-_GENERATOR = "secretsync does not run generators yet: read the value from a store instead"
+_GENERATOR = (
+    "secretsync does not run this generator yet: use Password, UUID, SSHKey or "
+    "ECRAuthorizationToken, or read the value from a store"
+)
 
 STORED_KINDS = (
     StoredKind(
@@ -70,9 +74,6 @@ STORED_KINDS = (
              ("controller", "provider", "retrySettings")),
             ("CloudsmithAccessToken", "cloudsmithaccesstokens", "Namespaced",
              ("apiUrl", "orgSlug", "serviceAccountRef", "serviceSlug")),
-            ("ClusterGenerator", "clustergenerators", "Cluster", ("generator", "kind")),
-            ("ECRAuthorizationToken", "ecrauthorizationtokens", "Namespaced",
-             ("auth", "region", "role", "scope")),
             ("Fake", "fakes", "Namespaced", ("controller", "data")),
             ("GCRAccessToken", "gcraccesstokens", "Namespaced", ("auth", "projectID")),
             ("GithubAccessToken", "githubaccesstokens", "Namespaced",
@@ -81,15 +82,10 @@ STORED_KINDS = (
              ("auth", "expiresAt", "groupID", "name", "projectID", "scopes", "url", "username")),
             ("Grafana", "grafanas", "Namespaced", ("auth", "serviceAccount", "url")),
             ("MFA", "mfas", "Namespaced", ("algorithm", "length", "secret", "timePeriod", "when")),
-            ("Password", "passwords", "Namespaced",
-             ("allowRepeat", "digits", "encoding", "length", "noUpper", "secretKeys",
-              "symbolCharacters", "symbols")),
             ("QuayAccessToken", "quayaccesstokens", "Namespaced",
              ("robotAccount", "serviceAccountRef", "url")),
-            ("SSHKey", "sshkeys", "Namespaced", ("comment", "keySize", "keyType")),
             ("STSSessionToken", "stssessiontokens", "Namespaced",
              ("auth", "region", "requestParameters", "role")),
-            ("UUID", "uuids", "Namespaced", ()),
             ("VaultDynamicSecret", "vaultdynamicsecrets", "Namespaced",
              ("allowEmptyResponse", "controller", "getParameters", "method", "parameters", "path",
               "provider", "resultType", "retrySettings")),

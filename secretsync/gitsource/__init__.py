@@ -1,1 +1,1 @@
-"""gitsource layer (see DESIGN.md §2)."""
+"""gitsource layer (see docs/design.md, "Layers")."""

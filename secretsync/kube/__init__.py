@@ -1,1 +1,1 @@
-"""kube layer (see DESIGN.md §2)."""
+"""kube layer (see docs/design.md, "Layers")."""

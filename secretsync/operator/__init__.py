@@ -1,1 +1,1 @@
-"""operator layer (see DESIGN.md §2)."""
+"""operator layer (see docs/design.md, "Layers")."""

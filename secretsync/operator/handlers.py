@@ -1,5 +1,5 @@
 """The kopf registrations. Event handlers only: kopf writes no diff-base annotations, adds no
-finalizers and keeps no per-object tasks for them (reference/rotation-and-scale.md §D3-D4).
+finalizers and keeps no per-object tasks for them.
 Secrets are not watched through kopf at all (see secretsync.kube.watch)."""
 
 from __future__ import annotations

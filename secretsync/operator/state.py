@@ -16,6 +16,7 @@ from secretsync.api.objects import CLUSTER_SECRET_STORE, SecretStore, parse_stor
 from secretsync.api.sources import StoreKind
 from secretsync.errors import ConfigError, NotFound, Unsupported
 from secretsync.reconcile import classes
+from secretsync.resolve.generated import GeneratorSource
 from secretsync.resolve.resolver import StoreLookup
 
 Key = tuple[str, str]
@@ -142,6 +143,14 @@ class CachedLookup:
             raise ConfigError(f"{kind.value} {name}: {exc}") from exc
         except NotFound as exc:
             raise NotFound(f"{kind.value} {name} does not exist") from exc
+
+    def raw_generator(
+        self, api_version: str, kind: str, namespace: str | None, name: str
+    ) -> Mapping[str, Any] | None:
+        """Generators are not watched: read on every run, so an edit counts at the next one."""
+        if not isinstance(self._cluster, GeneratorSource):
+            raise ConfigError("generators can only be read from a cluster")
+        return self._cluster.raw_generator(api_version, kind, namespace, name)
 
     def namespace_labels(self, namespace: str) -> Mapping[str, str]:
         cached = self._labels.get(namespace)

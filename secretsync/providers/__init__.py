@@ -1,1 +1,1 @@
-"""providers layer (see DESIGN.md §2)."""
+"""providers layer (see docs/design.md, "Layers")."""

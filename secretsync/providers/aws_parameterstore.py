@@ -1,5 +1,5 @@
 """AWS Systems Manager Parameter Store as a store provider (ESO's `aws` provider with service
-ParameterStore; reference/eso.md §3.3).
+ParameterStore).
 
 Where ESO makes one GetParameter per key (and N+1 calls for find by tags), `get_many` and find
 fetch values with GetParameters, 10 names per call. `version` probes with GetParameter *without*

@@ -1,6 +1,6 @@
 """AWS Secrets Manager as a store provider (ESO's `aws` provider with service SecretsManager).
 
-Reads follow reference/eso.md §3.2. Where ESO makes one GetSecretValue per key, we batch:
+Reads follow ESO's. Where ESO makes one GetSecretValue per key, we batch:
 `get_many` serves every current-stage key that is due at once with BatchGetSecretValue (20 ids per
 call), and `find` lists names (ListSecrets) and then fetches the matches the same way. Within one
 call of get/get_map/get_many/find each (secret, version) is read once, like ESO's per-reconcile

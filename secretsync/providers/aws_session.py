@@ -1,6 +1,6 @@
 """AWS credentials and clients for one provider instance.
 
-The credential chain is built the way ESO builds it (reference/eso.md §3.1): a base identity
+The credential chain is built the way ESO builds it: a base identity
 (static keys from Secrets, web identity from a ServiceAccount token, or the SDK's default chain),
 then `additionalRoles` assumed in order, then `role` with ExternalId and session tags. Unlike ESO,
 which calls STS on every reconcile, each assumed identity is a botocore refreshable credential
@@ -187,6 +187,10 @@ class AwsSession:
     def ssm(self) -> SSMClient:
         client: SSMClient = self._client("ssm")
         return client
+
+    def ecr(self, public: bool = False) -> Any:
+        """An ECR (or ECR Public) client, for the ECRAuthorizationToken generator."""
+        return self._client("ecr-public" if public else "ecr")
 
     def credentials(self) -> Credentials | None:
         return self._session().get_credentials()

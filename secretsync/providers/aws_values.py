@@ -1,6 +1,6 @@
 """How an AWS value becomes Secret bytes, shared by Secrets Manager and Parameter Store (pure).
 
-ESO's AWS rules (reference/eso.md §3.2-3.3, §7): `property` is a gjson path with the dot-escaped
+ESO's AWS rules: `property` is a gjson path with the dot-escaped
 literal key tried first, objects come back as their raw JSON text with whitespace preserved;
 `extract` unquotes string values and keeps everything else as raw JSON text; metadata is the
 tags as a Go-marshalled JSON object.

@@ -1,4 +1,4 @@
-"""The `sops` store provider: SOPS-encrypted files in a Git repository (DESIGN.md §3).
+"""The `sops` store provider: SOPS-encrypted files in a Git repository (docs/design.md).
 
 `remoteRef.key` is a file path below the store's `path`; `property` is a key path in the
 decrypted document; `dataFrom.extract` flattens a whole file; `dataFrom.find` selects files by

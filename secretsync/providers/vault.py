@@ -1,4 +1,4 @@
-"""The Vault / OpenBao store provider: the only module that imports hvac (DESIGN.md §2).
+"""The Vault / OpenBao store provider: the only module that imports hvac (docs/design.md).
 
 hvac is used as a thin HTTP client (its RawAdapter), because ESO's byte-exactness needs the raw
 response text: numbers must reach Go-style marshalling as the server wrote them. Every HTTP call

@@ -1,5 +1,5 @@
 """ClusterExternalSecret: one ExternalSecret per selected namespace, owned by the
-ClusterExternalSecret, removed from namespaces that stop matching (reference/eso.md §1.8)."""
+ClusterExternalSecret, removed from namespaces that stop matching."""
 
 from __future__ import annotations
 

@@ -1,6 +1,11 @@
 """The resolution step: which provider reads an ExternalSecret needs (pure), doing them (a thin
 shell), and merging their results in ESO's order (pure): dataFrom entries in list order, then
-every data[] entry overrides its key."""
+every data[] entry overrides its key.
+
+A `sourceRef.generatorRef` entry runs its generator instead of reading a store. A dataFrom entry
+takes the generator's keys (after its rewrites), as ESO's. A data[] entry takes the output key
+named by `remoteRef.key` (ESO declares that field and never implemented it); data[] entries naming
+one generator share one run per sync, so an SSH key's privateKey and publicKey match."""
 
 from __future__ import annotations
 
@@ -9,14 +14,17 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 from secretsync.api.externalsecret import ExternalSecretSpec
-from secretsync.api.sources import DataFrom, Find, RemoteRef, StoreRef
+from secretsync.api.sources import DataFrom, Find, GeneratorRef, RemoteRef, StoreRef
 from secretsync.api.target import DeletionPolicy
-from secretsync.errors import NotFound, SecretSyncError
+from secretsync.errors import ConfigError, NotFound, SecretSyncError, Unsupported
 from secretsync.providers.base import BatchProvider, Provider
 from secretsync.resolve import keys, values
 
 Transform = Callable[[str, str, str], str]
 """Renders a rewrite.transform template: (template, key, where) -> new key."""
+
+Generate = Callable[[GeneratorRef], Mapping[str, bytes]]
+"""Runs the generator a ref names, once per call: key -> value."""
 
 Outcome = bytes | Mapping[str, bytes] | NotFound
 
@@ -25,9 +33,11 @@ Outcome = bytes | Mapping[str, bytes] | NotFound
 class Read:
     section: Literal["data", "dataFrom"]
     index: int
-    store: StoreRef
-    op: Literal["get", "get_map", "find"]
-    ref: RemoteRef | Find
+    store: StoreRef | None
+    """None for a generator."""
+
+    op: Literal["get", "get_map", "find", "generate"]
+    ref: RemoteRef | Find | GeneratorRef
 
     @property
     def where(self) -> str:
@@ -38,6 +48,8 @@ class Read:
     def describe(self) -> str:
         if isinstance(self.ref, RemoteRef):
             return f"{self.where} (key {self.ref.key!r})"
+        if isinstance(self.ref, GeneratorRef):
+            return f"{self.where} ({self.ref.kind.value} {self.ref.name})"
         return self.where
 
 
@@ -62,6 +74,9 @@ def _store(spec: ExternalSecretSpec, entry_ref: StoreRef | None) -> StoreRef:
 def reads(spec: ExternalSecretSpec) -> list[Read]:
     planned: list[Read] = []
     for i, source in enumerate(spec.data_from):
+        if source.generator_ref is not None:
+            planned.append(Read("dataFrom", i, None, "generate", source.generator_ref))
+            continue
         store = _store(spec, source.source_ref.store_ref if source.source_ref else None)
         if source.extract is not None:
             planned.append(Read("dataFrom", i, store, "get_map", source.extract))
@@ -69,6 +84,9 @@ def reads(spec: ExternalSecretSpec) -> list[Read]:
             assert source.find is not None, "validated: extract or find"
             planned.append(Read("dataFrom", i, store, "find", source.find))
     for i, entry in enumerate(spec.data):
+        if entry.source_ref is not None and entry.source_ref.generator_ref is not None:
+            planned.append(Read("data", i, None, "generate", entry.source_ref.generator_ref))
+            continue
         store = _store(spec, entry.source_ref.store_ref if entry.source_ref else None)
         planned.append(Read("data", i, store, "get", entry.remote_ref))
     return planned
@@ -108,15 +126,44 @@ def combine(
             missing.append(str(outcome) or read.where)
         elif isinstance(outcome, bytes):
             data[spec.data[read.index].secret_key] = _one_value(read, outcome)
+        elif read.op == "generate":
+            data.update(_generated_values(spec, read, outcome, transform))
         else:
             data.update(_many_values(spec, read, outcome, transform))
     return Resolved(data=data, missing=tuple(missing))
 
 
 def _one_value(read: Read, value: bytes) -> bytes:
-    assert isinstance(read.ref, RemoteRef)
-    decoded = values.decode(value, read.ref.decoding_strategy, f"{read.where}.remoteRef")
-    return values.check_null_bytes(decoded, read.ref.null_byte_policy, f"{read.where}.remoteRef")
+    ref = read.ref
+    if isinstance(ref, GeneratorRef):
+        return value
+    assert isinstance(ref, RemoteRef)
+    decoded = values.decode(value, ref.decoding_strategy, f"{read.where}.remoteRef")
+    return values.check_null_bytes(decoded, ref.null_byte_policy, f"{read.where}.remoteRef")
+
+
+def _generated_values(
+    spec: ExternalSecretSpec, read: Read, found: Mapping[str, bytes], transform: Transform
+) -> dict[str, bytes]:
+    """ESO's handleGenerateSecrets: rewrites, then key validation; no conversion or decoding."""
+    source: DataFrom = spec.data_from[read.index]
+    renamed = (
+        keys.rewrite_keys(found, source.rewrite, read.where, transform)
+        if source.rewrite
+        else dict(found)
+    )
+    return keys.validate_keys(renamed, read.where)
+
+
+def generated_key(read: Read, key: str, found: Mapping[str, bytes]) -> bytes:
+    """The output key a data[] entry names; the message lists the keys (never values)."""
+    if key not in found:
+        assert isinstance(read.ref, GeneratorRef)
+        raise ConfigError(
+            f"{read.ref.kind.value} {read.ref.name} gives {', '.join(sorted(found))}, not {key!r}",
+            field=f"{read.where}.remoteRef.key",
+        )
+    return found[key]
 
 
 def _many_values(
@@ -124,6 +171,7 @@ def _many_values(
 ) -> dict[str, bytes]:
     source: DataFrom = spec.data_from[read.index]
     ref = read.ref
+    assert isinstance(ref, RemoteRef | Find)
     if source.rewrite:
         renamed = keys.rewrite_keys(found, source.rewrite, read.where, transform)
     else:
@@ -145,7 +193,7 @@ def _batched(
     """Plain gets against a provider that batches are read in as few calls as it can."""
     by_store: dict[StoreRef, list[RemoteRef]] = {}
     for read in planned:
-        if read.op == "get" and isinstance(read.ref, RemoteRef):
+        if read.op == "get" and isinstance(read.ref, RemoteRef) and read.store is not None:
             by_store.setdefault(read.store, []).append(read.ref)
     found: dict[tuple[StoreRef, RemoteRef | Find], bytes | SecretSyncError] = {}
     for store, refs in by_store.items():
@@ -163,15 +211,47 @@ def _outcome(read: Read, prefetched: bytes | SecretSyncError) -> Outcome:
     raise type(prefetched)(f"{read.describe}: {prefetched}") from prefetched
 
 
+def _generator_runs(generate: Generate | None) -> Callable[[Read, str | None], Outcome]:
+    """Runs generators for one sync: a dataFrom entry runs its own; data[] entries naming the
+    same generator share one run (memo), then each takes its key."""
+    shared: dict[GeneratorRef, Mapping[str, bytes]] = {}
+
+    def run(read: Read, key: str | None) -> Outcome:
+        if generate is None:
+            raise ConfigError("generators need a cluster to read them from", field=read.where)
+        assert isinstance(read.ref, GeneratorRef)
+        try:
+            if key is None:
+                return generate(read.ref)
+            if read.ref not in shared:
+                shared[read.ref] = generate(read.ref)
+        except Unsupported as exc:
+            raise exc.within(read.describe) from exc
+        except SecretSyncError as exc:
+            raise type(exc)(f"{read.describe}: {exc}") from exc
+        return generated_key(read, key, shared[read.ref])
+
+    return run
+
+
 def resolve(
-    spec: ExternalSecretSpec, provider_for: Callable[[StoreRef], Provider], transform: Transform
+    spec: ExternalSecretSpec,
+    provider_for: Callable[[StoreRef], Provider],
+    transform: Transform,
+    generate: Generate | None = None,
 ) -> Resolved:
     planned = reads(spec)
     prefetched = _batched(planned, provider_for)
-    outcomes = [
-        _outcome(read, prefetched[(read.store, read.ref)])
-        if read.op == "get" and (read.store, read.ref) in prefetched
-        else perform(read, provider_for(read.store))
-        for read in planned
-    ]
+    run = _generator_runs(generate)
+    outcomes: list[Outcome] = []
+    for read in planned:
+        if read.op == "generate":
+            key = spec.data[read.index].remote_ref.key if read.section == "data" else None
+            outcomes.append(run(read, key))
+            continue
+        assert read.store is not None and not isinstance(read.ref, GeneratorRef)
+        if read.op == "get" and (read.store, read.ref) in prefetched:
+            outcomes.append(_outcome(read, prefetched[(read.store, read.ref)]))
+        else:
+            outcomes.append(perform(read, provider_for(read.store)))
     return combine(spec, planned, outcomes, transform)

@@ -1,4 +1,4 @@
-"""target.template, applied as ESO's ApplyTemplate does (reference/eso.md §1.2):
+"""target.template, applied as ESO's ApplyTemplate does:
 template.data > templateFrom > provider data (only with mergePolicy Merge, or when the template
 has neither data nor templateFrom).
 

@@ -1,1 +1,1 @@
-"""rollout layer (see DESIGN.md §2)."""
+"""rollout layer (see docs/design.md, "Layers")."""

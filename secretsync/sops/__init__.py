@@ -1,1 +1,1 @@
-"""sops layer (see DESIGN.md §2)."""
+"""sops layer (see docs/design.md, "Layers")."""

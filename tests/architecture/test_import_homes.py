@@ -1,4 +1,4 @@
-"""Each third-party library has one home in secretsync (DESIGN.md §2), so swapping or auditing a
+"""Each third-party library has one home in secretsync (docs/design.md), so swapping or auditing a
 client library means reading one module, and a layer cannot grow a hidden dependency."""
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ HOMES: dict[str, tuple[str, ...]] = {
         "sops/keys.py",
         "sops/agepq.py",
         "template/crypto_funcs.py",
+        # The SSHKey generator's key pairs.
+        "generators/sshkey.py",
     ),
     "ruamel": ("sops/yamlfmt.py", "sops/yamlplain.py"),
     # google-re2: every user-supplied regexp, with Go's semantics, goes through goregexp.
