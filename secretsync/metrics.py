@@ -63,7 +63,9 @@ class Counter(Family):
 
     def __init__(self, name: str, help_text: str, labels: tuple[str, ...] = ()) -> None:
         super().__init__(name, help_text, labels)
-        self.values: dict[LabelValues, float] = {}
+        # A family without labels has its one series from the start, at 0 (as Prometheus
+        # clients do): born at its first event, its first increase would be invisible to rate().
+        self.values: dict[LabelValues, float] = {} if labels else {(): 0.0}
 
     def inc(self, *labels: str, amount: float = 1.0) -> None:
         with self._lock:
@@ -122,6 +124,8 @@ class Histogram(Family):
         super().__init__(name, help_text, labels)
         self.buckets = buckets
         self.series: dict[LabelValues, tuple[list[int], float, int]] = {}
+        if not labels:  # its one series from the start, as Counter's
+            self.series[()] = ([0] * len(buckets), 0.0, 0)
 
     def observe(self, value: float, *labels: str) -> None:
         with self._lock:
