@@ -31,7 +31,7 @@ MANIFESTS = textwrap.dedent(
       dataFrom:
         - sourceRef:
             generatorRef:
-              {apiVersion: generators.external-secrets.io/v1alpha1, kind: Password, name: pw}
+              {apiVersion: generators.external-secrets.io/v1alpha1, kind: Webhook, name: pw}
     ---
     apiVersion: external-secrets.io/v1alpha1
     kind: PushSecret
@@ -62,9 +62,10 @@ def test_render_names_each_unsupported_field_and_exits_2(tmp_path: Path) -> None
     assert result.stderr.splitlines() == [
         "secretsync render: ExternalSecret db: SecretStore gcp: spec.provider.gcpsm: is not "
         "supported by secretsync; use vault, aws or sops",
-        "secretsync render: ExternalSecret generated: spec.dataFrom[0].sourceRef.generatorRef: "
-        "is not supported by secretsync; read the value from a store with sourceRef.storeRef; "
-        "generators are not implemented yet",
+        "secretsync render: ExternalSecret generated: spec.dataFrom[0].sourceRef.generatorRef."
+        "kind: 'Webhook' is not supported by secretsync; secretsync does not run Webhook "
+        "generators yet: use Password, UUID, SSHKey or ECRAuthorizationToken, or read the value "
+        "from a store",
         "secretsync render: PushSecret push: kind: 'PushSecret' is not supported by "
         "secretsync; secretsync does not push secrets yet: keep ESO for this PushSecret, or "
         "drop it",

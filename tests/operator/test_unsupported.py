@@ -65,7 +65,7 @@ CASES = {
         "SecretStore gcp: spec.provider.gcpsm: is not supported by secretsync; "
         "use vault, aws or sops",
     ),
-    "a generator source": (
+    "a generator secretsync does not run": (
         {
             "secretStoreRef": {"name": "vault"},
             "dataFrom": [
@@ -73,15 +73,15 @@ CASES = {
                     "sourceRef": {
                         "generatorRef": {
                             "apiVersion": "generators.external-secrets.io/v1alpha1",
-                            "kind": "Password",
+                            "kind": "VaultDynamicSecret",
                             "name": "pw",
                         }
                     }
                 }
             ],
         },
-        "spec.dataFrom[0].sourceRef.generatorRef: is not supported by secretsync; read the "
-        "value from a store",
+        "spec.dataFrom[0].sourceRef.generatorRef.kind: 'VaultDynamicSecret' is not supported by "
+        "secretsync; secretsync does not run VaultDynamicSecret generators yet",
     ),
     "an unimplemented field": (
         {
@@ -164,7 +164,7 @@ def test_a_spec_edited_to_something_supported_syncs(
     key = unique("unsupported")
     vault(testbed).secrets.kv.v2.create_or_update_secret(key, secret={"pw": "from-vault"})
     vault_store(kube, testbed)
-    spec, _ = CASES["a generator source"]
+    spec, _ = CASES["a generator secretsync does not run"]
     kube.apply("externalsecrets", _es("edited", spec))
     start_operator()
     condition(kube, "edited", "False", "Unsupported")
@@ -230,7 +230,7 @@ def test_a_cluster_external_secret_with_an_unsupported_template_makes_no_externa
     kube: Cluster, testbed: stack.Testbed, start_operator: Start
 ) -> None:
     vault_store(kube, testbed)
-    spec, _ = CASES["a generator source"]
+    spec, _ = CASES["a generator secretsync does not run"]
     name = unique("ces")
     body = {
         "kind": "ClusterExternalSecret",
@@ -251,7 +251,8 @@ def test_a_cluster_external_secret_with_an_unsupported_template_makes_no_externa
         condition = eventually(ready, what="the ClusterExternalSecret's status")
         assert (condition["status"], condition["reason"]) == ("False", "Unsupported")
         assert condition["message"].startswith(
-            "spec.externalSecretSpec.dataFrom[0].sourceRef.generatorRef: is not supported"
+            "spec.externalSecretSpec.dataFrom[0].sourceRef.generatorRef.kind: "
+            "'VaultDynamicSecret' is not supported"
         )
         listed = kube.custom.list_namespaced_custom_object(
             "external-secrets.io", "v1", kube.namespace, "externalsecrets"
