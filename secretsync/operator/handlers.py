@@ -4,9 +4,10 @@ Secrets are not watched through kopf at all (see secretsync.kube.watch)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import kopf
@@ -52,7 +53,12 @@ def build_registry(
             or not os.environ.get("KUBERNETES_SERVICE_HOST")
         ):
             return kopf.login_with_kubeconfig(**kwargs)
-        return kopf.login_with_service_account(**kwargs)
+        info = kopf.login_with_service_account(**kwargs)
+        return (
+            None
+            if info is None
+            else dataclasses.replace(info, server=in_cluster_server(os.environ))
+        )
 
     @kopf.on.event(GROUP, STORAGE_VERSION, "externalsecrets", registry=registry)
     async def external_secret(event: kopf.RawEvent, **_: Any) -> None:
@@ -95,3 +101,12 @@ def build_registry(
         return health.alive()
 
     return registry
+
+
+def in_cluster_server(environ: Mapping[str, str]) -> str:
+    """The apiserver a pod reaches, from the variables the kubelet sets, as client-go's
+    InClusterConfig reads them. kopf assumes https://kubernetes.default.svc, which needs cluster
+    DNS: a hostNetwork pod, or a container run outside a cluster, cannot resolve it."""
+    host = environ["KUBERNETES_SERVICE_HOST"]
+    port = environ.get("KUBERNETES_SERVICE_PORT") or "443"
+    return f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
