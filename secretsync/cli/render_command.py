@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from secretsync.api.crds import GROUP
+from secretsync.api.generators import CLUSTER_GENERATOR, GENERATORS_GROUP
 from secretsync.api.objects import (
     CLUSTER_SECRET_STORE,
     EXTERNAL_SECRET,
@@ -29,6 +30,7 @@ from secretsync.providers.base import Credentials
 from secretsync.providers.offline import ManifestCredentials
 from secretsync.reconcile import unserved
 from secretsync.resolve import manifest as generic_target
+from secretsync.resolve.generated import GeneratorSource
 from secretsync.resolve.resolver import Resolver, StoreLookup
 from secretsync.resolve.secret import manifest
 from secretsync.sops.yamlplain import dump_documents, load_documents
@@ -44,6 +46,7 @@ class ManifestLookup:
         fallback: StoreLookup | None,
     ) -> None:
         self._stores: dict[tuple[str, str | None, str], SecretStore | ConfigError] = {}
+        self._generators: dict[tuple[str, str | None, str], Mapping[str, Any]] = {}
         self._labels: dict[str, Mapping[str, str]] = {}
         self._fallback = fallback
         for doc in documents:
@@ -60,6 +63,14 @@ class ManifestLookup:
                 except ConfigError as exc:
                     parsed = _in_store(exc, kind, str(meta.get("name")))
                 self._stores[(kind, namespace, str(meta.get("name")))] = parsed
+            elif str(doc.get("apiVersion", "")).startswith(f"{GENERATORS_GROUP}/"):
+                kind, meta = str(doc.get("kind")), doc.get("metadata") or {}
+                where = (
+                    None
+                    if kind == CLUSTER_GENERATOR
+                    else (meta.get("namespace") or default_namespace)
+                )
+                self._generators[(kind, where, str(meta.get("name")))] = doc
             elif doc.get("kind") == "Namespace":
                 meta = doc.get("metadata") or {}
                 self._labels[str(meta.get("name"))] = dict(meta.get("labels") or {})
@@ -75,6 +86,18 @@ class ManifestLookup:
             return self._fallback.store(kind, namespace, name)
         where = "" if scope is None else f" in namespace {scope}"
         raise NotFound(f"{kind.value} {name}{where} is not among the manifests given")
+
+    def raw_generator(
+        self, api_version: str, kind: str, namespace: str | None, name: str
+    ) -> Mapping[str, Any] | None:
+        """Generators from the manifests, else from the cluster when given one (render runs
+        them: a Password renders a new password on every run, as a sync would)."""
+        found = self._generators.get((kind, namespace, name))
+        if found is not None:
+            return found
+        if isinstance(self._fallback, GeneratorSource):
+            return self._fallback.raw_generator(api_version, kind, namespace, name)
+        return None
 
     def namespace_labels(self, namespace: str) -> Mapping[str, str]:
         if namespace in self._labels or self._fallback is None:
