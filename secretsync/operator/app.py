@@ -144,6 +144,27 @@ def _scope(
     return decided
 
 
+def _lead_then_scope(
+    api: kube_client.ApiClient,
+    settings: OperatorSettings,
+    elector: LeaderElector | None,
+    health: telemetry.Health,
+    stop: threading.Event,
+) -> scope.Scope:
+    """Scope is decided once leading: a standby's view of RBAC would be stale by the time it
+    leads, and a Lease it may not take is the first thing to fix."""
+    if elector is None:
+        return _scope(api, settings, health)
+    _lead(elector, health, stop)
+    try:
+        served = _scope(api, settings, health)
+    except ConfigError:
+        elector.release()
+        raise
+    threading.Thread(target=_keep_leading, args=(elector, stop), daemon=True).start()
+    return served
+
+
 def _assemble(
     api: kube_client.ApiClient,
     settings: OperatorSettings,
@@ -229,7 +250,6 @@ def run(settings: OperatorSettings) -> int:
     health = telemetry.Health()
     if settings.metrics_address:
         telemetry.serve(settings.metrics_address, metrics, health)
-    served = _scope(api, settings, health)
     stop = threading.Event()
     elector = None
     if settings.leader_election:
@@ -244,9 +264,7 @@ def run(settings: OperatorSettings) -> int:
         _warn_if_another_leads(api, settings)
     # Up before the Lease is ours: a standby forwards the pushes it is sent to the leader.
     receiver = _receiver(settings, elector)
-    if elector is not None:
-        _lead(elector, health, stop)
-        threading.Thread(target=_keep_leading, args=(elector, stop), daemon=True).start()
+    served = _lead_then_scope(api, settings, elector, health, stop)
     controller, rollouts = _assemble(api, settings, served.namespaces, metrics, health)
     if receiver is not None:
         receiver.lead(controller.on_push)
