@@ -28,6 +28,9 @@ apt_packages() {
   # slapd is the directory behind the Vault LDAP auth tests. Each test runs its own instance
   # (tests/testbed/ldap.py), so the package is installed unconfigured and its daemon stays off.
   [ -x /usr/sbin/slapd ] || missing+=(slapd ldap-utils)
+  # PostgreSQL behind OpenBao's database secrets engine; tests run their own server as an
+  # unprivileged user in a data directory of their own (tests/testbed/postgres.py).
+  compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
   # The operator image (scripts/image.sh, tests/image): mmdebstrap makes the Debian root
   # filesystem, podman builds and runs it with runc, skopeo reads the OCI archive, uidmap lets
   # podman and mmdebstrap run without root.
