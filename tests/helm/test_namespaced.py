@@ -72,7 +72,7 @@ def test_role_only_operator_syncs_its_namespaces_and_names_the_other_once(
     try:
         for namespace in (team_a, team_b):
             harness.eventually(
-                lambda ns=namespace: kubes[ns].data("app-secret"),  # type: ignore[misc]
+                lambda ns=namespace: kubes[ns].data("app-secret"),
                 60,
                 f"the Secret in {namespace}",
             )
