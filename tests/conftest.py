@@ -24,11 +24,13 @@ import pytest
 from _pytest.nodeid import coerce_node_id
 from kubernetes import client
 
-from tests.testbed import bao, binaries, cluster, paths, stack
+from tests.testbed import bao, baodb, binaries, cluster, paths, postgres, stack
 from tests.testbed.git import GitServer
 from tests.testbed.procs import TestbedError
 
-BINARY_FIXTURES = {"sops_bin", "sops_old_bin", "age_bin", "age_keygen_bin", "goregex_bin"}
+BINARY_FIXTURES = {
+    "sops_bin", "sops_old_bin", "age_bin", "age_keygen_bin", "goregex_bin", "postgres_db"
+}  # fmt: skip
 RUN_DIR_ENV = "SECRETSYNC_TESTBED_RUN"
 FAILED_MARKER = "start-failed"
 
@@ -139,6 +141,20 @@ def bao_tls(testbed: stack.Testbed) -> bao.Bao:
         token=testbed.VAULT_TLS_TOKEN,
         cacert=Path(testbed.VAULT_CACERT),
     )
+
+
+@pytest.fixture(scope="session")
+def postgres_db() -> Iterator[postgres.Postgres]:
+    """A private PostgreSQL server for this run (tests/testbed/postgres.py)."""
+    db = postgres.start()
+    yield db
+    postgres.stop(db)
+
+
+@pytest.fixture(scope="session")
+def bao_database(bao_dev: bao.Bao, postgres_db: postgres.Postgres) -> baodb.DatabaseEngine:
+    """OpenBao's database engine, at a mount of this run's own, against `postgres_db`."""
+    return baodb.configure(bao_dev, postgres_db)
 
 
 @pytest.fixture(scope="session")
