@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from kubernetes import client
 
 from tests.operator.harness import Cluster, Operator, eventually
 from tests.operator.manifests import condition, unique
@@ -26,35 +25,6 @@ GROUP = "generators.external-secrets.io"
 VERSION = "v1alpha1"
 API_VERSION = f"{GROUP}/{VERSION}"
 SERVED = ["passwords", "uuids", "sshkeys", "ecrauthorizationtokens"]
-GRANT = "secretsync-generators-test"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def generator_rbac(kube_api: client.ApiClient, installed: stack.Testbed) -> Iterator[None]:
-    """The rule deploy/rbac needs for the kinds the operator now runs (get, like the classed
-    kinds it already reads): granted here until deploy/rbac/clusterrole.yaml carries it."""
-    rbac = client.RbacAuthorizationV1Api(kube_api)
-    role = client.V1ClusterRole(
-        metadata=client.V1ObjectMeta(name=GRANT),
-        rules=[client.V1PolicyRule(api_groups=[GROUP], resources=SERVED, verbs=["get"])],
-    )
-    binding = client.V1ClusterRoleBinding(
-        metadata=client.V1ObjectMeta(name=GRANT),
-        role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole",
-                                  name=GRANT),
-        subjects=[client.RbacV1Subject(kind="ServiceAccount", name="secretsync",
-                                       namespace="secretsync-system")],
-    )  # fmt: skip
-    for create, body in ((rbac.create_cluster_role, role),
-                         (rbac.create_cluster_role_binding, binding)):  # fmt: skip
-        try:
-            create(body)
-        except client.exceptions.ApiException as exc:
-            if exc.status != 409:
-                raise
-    yield
-
-
 def _generator(kube: Cluster, kind: str, name: str, spec: dict[str, Any]) -> None:
     body = {"apiVersion": API_VERSION, "kind": kind, "metadata": {"name": name}, "spec": spec}
     kube.custom.create_namespaced_custom_object(

@@ -18,9 +18,10 @@ deploy/namespaced/role.yaml, so a rule added here must be added there too. */}}
 - apiGroups: [external-secrets.io]
   resources: [pushsecrets/status]
   verbs: [patch]
-# A generator's controller class (spec.controller) decides whether an ExternalSecret is ours.
+# Generators: get, to run the kinds we serve and to read a controller class (spec.controller).
 - apiGroups: [generators.external-secrets.io]
-  resources: [fakes, vaultdynamicsecrets, beyondtrustworkloadcredentialsdynamicsecrets]
+  resources: [fakes, vaultdynamicsecrets, beyondtrustworkloadcredentialsdynamicsecrets,
+              passwords, uuids, sshkeys, ecrauthorizationtokens]
   verbs: [get]
 # Target Secrets; delete is for deletionPolicy: Delete.
 - apiGroups: [""]
