@@ -17,9 +17,9 @@ import pytest
 from kubernetes import client
 
 from secretsync.sops.yamlplain import load_documents
-from tests.helm import chart, monitoring_crds
+from tests.helm import chart
 from tests.helm.conftest import Kubectl
-from tests.testbed import cluster
+from tests.testbed import cluster, monitoring_crds
 
 
 @pytest.fixture(scope="session")

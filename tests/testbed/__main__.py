@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.testbed import baoplugins, binaries, eso_crds, paths, stack
+from tests.testbed import baoplugins, binaries, eso_crds, monitoring_crds, paths, stack
 from tests.testbed.procs import TestbedError
 
 
@@ -50,6 +50,7 @@ def main() -> int:
             binaries.build_all()
             baoplugins.build_all()  # OpenBao's ldap and aws auth methods (Vault auth tests)
             eso_crds.download()  # the yardstick tests read ESO's CRDs from its Go module
+            monitoring_crds.download()  # the chart's ServiceMonitor/PrometheusRule dry runs
             print(f"binaries ready in {time.monotonic() - started:.0f}s")
         elif args.command == "up":
             started = time.monotonic()

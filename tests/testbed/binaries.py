@@ -9,6 +9,7 @@ so an interrupted build never leaves a broken binary behind.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -186,6 +187,33 @@ def _copy_module_files(binary: GoBinary, module: str, folder: str) -> None:
 def module_files(binary: GoBinary, folder: str) -> Path:
     """A folder copied beside a built binary (GoBinary.files)."""
     return require(binary).parent / folder
+
+
+def module_source(module: str, version: str) -> Path:
+    """A Go module's source in the module cache, downloaded from the proxy if it is not there
+    yet: some test bed inputs (peers' CRDs) ship only inside their Go modules."""
+    if shutil.which("go") is None:
+        raise TestbedError(
+            f"{module} comes from the Go module proxy; install Go, then {INSTALL_HINT}"
+        )
+    result = subprocess.run(
+        ["go", "mod", "download", "-json", f"{module}@{version}"],
+        env=go_env(),
+        cwd=Path.home(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    try:
+        found = json.loads(result.stdout or "{}")
+    except json.JSONDecodeError:
+        found = {}
+    directory = found.get("Dir")
+    if result.returncode != 0 or not directory:
+        detail = found.get("Error") or result.stderr[-2000:]
+        raise TestbedError(f"cannot download {module}@{version}: {detail}\nrun: {INSTALL_HINT}")
+    return Path(directory)
 
 
 def build_all() -> dict[str, float]:

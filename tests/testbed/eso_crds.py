@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -28,31 +25,7 @@ YARDSTICK_GROUPS = {
 
 def module_dir() -> Path:
     """ESO's module source in the Go module cache, downloaded if it is not there yet."""
-    if shutil.which("go") is None:
-        raise TestbedError(
-            f"ESO's CRDs come from its Go module; install Go, then {binaries.INSTALL_HINT}"
-        )
-    result = subprocess.run(
-        ["go", "mod", "download", "-json", f"{MODULE}@{versions.ESO}"],
-        env=binaries.go_env(),
-        cwd=Path.home(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    try:
-        found = json.loads(result.stdout or "{}")
-    except json.JSONDecodeError:
-        found = {}
-    directory = found.get("Dir")
-    if result.returncode != 0 or not directory:
-        detail = found.get("Error") or result.stderr[-2000:]
-        raise TestbedError(
-            f"cannot download {MODULE}@{versions.ESO} for its CRDs: {detail}\n"
-            f"run: {binaries.INSTALL_HINT}"
-        )
-    return Path(directory)
+    return binaries.module_source(MODULE, versions.ESO)
 
 
 def download() -> None:
