@@ -1,6 +1,7 @@
 """The generators.external-secrets.io kinds secretsync runs (v1alpha1, ESO's field names and
-defaults): Password, UUID, SSHKey, ECRAuthorizationToken, and ClusterGenerator wrapping any of
-them. The other generator kinds stay stored as they are (unserved.py) and are Unsupported.
+defaults): Password, UUID, SSHKey, ECRAuthorizationToken, VaultDynamicSecret, and
+ClusterGenerator wrapping any of them. The other generator kinds stay stored as they are
+(unserved.py) and are Unsupported.
 
 A generator is read where an ExternalSecret's `sourceRef.generatorRef` names it; `parse_generator`
 turns the stored object into the kind to run and its typed spec, once, at that edge.
@@ -16,6 +17,8 @@ from typing import Any
 from secretsync.api.aws import AWSAuth
 from secretsync.api.fields import KeptOption, field
 from secretsync.api.parsing import parse
+from secretsync.api.retry import RetrySettings
+from secretsync.api.vault import VaultProvider
 from secretsync.errors import ConfigError, Unsupported
 
 GENERATORS_GROUP = "generators.external-secrets.io"
@@ -120,14 +123,94 @@ class ECRAuthorizationTokenSpec:
             raise ConfigError("must be private or public", field=f"{path}.scope")
 
 
+class VaultResultType(enum.StrEnum):
+    DATA = "Data"
+    AUTH = "Auth"
+    RAW = "Raw"
+
+
+RENEW_AT_PERCENT = 67
+"""Renew a lease when two thirds of its TTL have passed (VSO's rule; VSO #99)."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VaultLeasePolicy:
+    """secretsync's extension (additive; ESO ignores leases): how the lease of an issued
+    credential is kept, renewed, re-issued and revoked (docs/rotation.md)."""
+
+    renew_at_percent: int = field(
+        "Renew the lease when this share of its TTL has passed (1-99; default 67, two thirds). "
+        "Once a renewal comes back capped by the lease's max TTL, or the lease is not "
+        "renewable, the credential is issued anew at that point instead.",
+        default=RENEW_AT_PERCENT,
+    )
+    revoke_on_delete: bool = field(
+        "Revoke the lease when the ExternalSecret is deleted (default true); false leaves it to "
+        "expire with its TTL.",
+        default=True,
+    )
+
+    def validate(self, path: str) -> None:
+        if not 1 <= self.renew_at_percent <= 99:
+            raise ConfigError("must be between 1 and 99", field=f"{path}.renewAtPercent")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VaultDynamicSecretSpec:
+    controller: str = field("The controller class that handles this generator.", default="")
+    provider: VaultProvider = field("The Vault / OpenBao server and how to log in.")
+    path: str = field("The path to issue the credential from, e.g. database/creds/app.")
+    method: str = field(
+        "HTTP method: GET (default), LIST, DELETE, or a write (POST, PUT).", default=""
+    )
+    parameters: Any = field(
+        "JSON body for a write method (ignored on GET and LIST).",
+        default=None,
+        preserve_unknown=True,
+    )
+    get_parameters: Mapping[str, tuple[str, ...]] = field(
+        "Query-string parameters for GET, each with one or more values.",
+        default_factory=dict,
+        json="getParameters",
+    )
+    result_type: VaultResultType = field(
+        "Which part of the response becomes the values: Data (default), Auth or Raw.",
+        default=VaultResultType.DATA,
+        schema_default="Data",
+    )
+    retry_settings: RetrySettings | None = field("Retries of failed requests.", default=None)
+    allow_empty_response: bool = field(
+        "An empty answer yields no values instead of an error.",
+        default=False,
+        schema_default=False,
+    )
+    lease: VaultLeasePolicy | None = field(
+        "secretsync: the lease lifecycle (renewal, re-issue, revocation); defaults when unset.",
+        default=None,
+    )
+
+    def validate(self, path: str) -> None:
+        if not self.path.strip("/"):
+            raise ConfigError("must name a path, e.g. database/creds/app", field=f"{path}.path")
+        method = self.method.upper()
+        if method and method not in ("GET", "LIST", "DELETE", "POST", "PUT", "PATCH"):
+            raise ConfigError(
+                "must be GET, LIST, DELETE, POST, PUT or PATCH", field=f"{path}.method"
+            )
+
+    @property
+    def lease_policy(self) -> VaultLeasePolicy:
+        return self.lease or VaultLeasePolicy()
+
+
 NOT_YET = (
-    "secretsync does not run {kind} generators yet: use Password, UUID, SSHKey or "
-    "ECRAuthorizationToken, or read the value from a store"
+    "secretsync does not run {kind} generators yet: use Password, UUID, SSHKey, "
+    "ECRAuthorizationToken or VaultDynamicSecret, or read the value from a store"
 )
 KEPT_KINDS = (
     "ACRAccessToken", "BeyondtrustWorkloadCredentialsDynamicSecret", "CloudsmithAccessToken",
     "Fake", "GCRAccessToken", "GithubAccessToken", "GitlabDeployToken", "Grafana", "MFA",
-    "QuayAccessToken", "STSSessionToken", "VaultDynamicSecret", "Webhook",
+    "QuayAccessToken", "STSSessionToken", "Webhook",
 )  # fmt: skip
 """ESO's generator kinds (2.9 and v0.16.2) that secretsync stores but does not run."""
 
@@ -137,6 +220,7 @@ class GeneratorKind(enum.StrEnum):
     UUID = "UUID"
     SSH_KEY = "SSHKey"
     ECR_AUTHORIZATION_TOKEN = "ECRAuthorizationToken"
+    VAULT_DYNAMIC_SECRET = "VaultDynamicSecret"
 
 
 GeneratorRefKind = enum.StrEnum(  # type: ignore[misc]
@@ -152,6 +236,7 @@ SPECS: dict[GeneratorKind, type] = {
     GeneratorKind.UUID: UUIDSpec,
     GeneratorKind.SSH_KEY: SSHKeySpec,
     GeneratorKind.ECR_AUTHORIZATION_TOKEN: ECRAuthorizationTokenSpec,
+    GeneratorKind.VAULT_DYNAMIC_SECRET: VaultDynamicSecretSpec,
 }
 PLURALS = {kind: f"{kind.value.lower()}s" for kind in GeneratorKind}
 

@@ -1,6 +1,6 @@
 """ESO kinds secretsync serves as storage only, for now: PushSecret, ClusterPushSecret and the
 generators.external-secrets.io kinds it does not run (Password, UUID, SSHKey,
-ECRAuthorizationToken and ClusterGenerator are typed in generators.py).
+ECRAuthorizationToken, VaultDynamicSecret and ClusterGenerator are typed in generators.py).
 
 Each spec lists ESO's top-level field names (the union of ESO 2.9 and v0.16.2) as kept fields:
 the apiserver still refuses a misspelt top-level field, and everything below a field is stored
@@ -36,8 +36,8 @@ class StoredKind:
 
 _PUSH = "secretsync does not push secrets yet: keep ESO for this PushSecret, or drop it"
 _GENERATOR = (
-    "secretsync does not run this generator yet: use Password, UUID, SSHKey or "
-    "ECRAuthorizationToken, or read the value from a store"
+    "secretsync does not run this generator yet: use Password, UUID, SSHKey, "
+    "ECRAuthorizationToken or VaultDynamicSecret, or read the value from a store"
 )
 
 STORED_KINDS = (
@@ -86,9 +86,6 @@ STORED_KINDS = (
              ("robotAccount", "serviceAccountRef", "url")),
             ("STSSessionToken", "stssessiontokens", "Namespaced",
              ("auth", "region", "requestParameters", "role")),
-            ("VaultDynamicSecret", "vaultdynamicsecrets", "Namespaced",
-             ("allowEmptyResponse", "controller", "getParameters", "method", "parameters", "path",
-              "provider", "resultType", "retrySettings")),
             ("Webhook", "webhooks", "Namespaced",
              ("auth", "body", "caBundle", "caProvider", "headers", "method", "result", "secrets",
               "timeout", "url")),

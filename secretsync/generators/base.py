@@ -2,17 +2,22 @@
 
 A generator turns its typed spec (api/generators.py) into the values of one run: key -> bytes.
 It runs again on every refresh, as ESO's do; whether a refresh happens is the ExternalSecret's
-refreshPolicy (reconcile/refresh.py), not the generator's concern. None of the kinds here holds
-anything that must be cleaned up later (no lease, no remote credential), so none keeps state.
+refreshPolicy (reconcile/refresh.py), not the generator's concern.
+
+A generator whose values carry something to clean up later (VaultDynamicSecret: a lease to renew
+and revoke) reports it through `ctx.on_lease`; the sync records it beside the credential
+(generators/leases.py). The others keep no state.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from secretsync.api.generators import GeneratorKind
+from secretsync.generators.leases import Lease
 from secretsync.providers.base import Credentials, NoTelemetry, Telemetry
 
 
@@ -31,6 +36,11 @@ class GeneratorContext:
     error names the field the user must edit: `spec.generator.passwordSpec.digits`."""
 
     telemetry: Telemetry = dataclasses.field(default_factory=NoTelemetry)
+    on_lease: Callable[[Lease], None] = lambda lease: None
+    """Told of each lease a run issued, so it can be renewed and revoked later."""
+
+    kind: str = ""
+    """The generator object's kind (ClusterGenerator for one), for `Lease.generator`."""
 
 
 class Generate(Protocol):
@@ -45,6 +55,7 @@ _MODULES = {
     GeneratorKind.UUID: "secretsync.generators.uuidgen",
     GeneratorKind.SSH_KEY: "secretsync.generators.sshkey",
     GeneratorKind.ECR_AUTHORIZATION_TOKEN: "secretsync.generators.ecr",
+    GeneratorKind.VAULT_DYNAMIC_SECRET: "secretsync.generators.vault_dynamic",
 }
 
 

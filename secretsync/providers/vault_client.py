@@ -45,7 +45,7 @@ class Call:
 
     token: str | None = dataclasses.field(default=None, repr=False)
     namespace: str | None = None
-    params: Mapping[str, str] | None = None
+    params: Mapping[str, str | list[str]] | None = None
     body: Mapping[str, Any] | None = dataclasses.field(default=None, repr=False)
     client_cert: tuple[bytes, bytes] | None = dataclasses.field(default=None, repr=False)
     login: bool = False
@@ -117,10 +117,24 @@ class VaultClient:
         if not self._token_accepted(token):
             raise AccessDenied(f"{self._where}: the token was rejected (expired or revoked)")
 
-    def close(self) -> None:
+    def request(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | list[str]] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Any logical path (a generator's), with the store's login: the response body text."""
+        return self._call(operation, method, path.strip("/"), path, params, body=body)
+
+    def close(self, *, revoke_token: bool = True) -> None:
+        """`revoke_token=False` for a client that issued leases: Vault revokes every lease a
+        token created when that token is revoked, so a generator's login must only expire."""
         token, self._token = self._token, None
         try:
-            if token is not None and token.owned and self._transport is not None:
+            if revoke_token and token is not None and token.owned and self._transport is not None:
                 self._send_token_call("RevokeSelf", "post", "auth/token/revoke-self", token)
         except SecretSyncError:
             pass  # best effort: the token expires with its TTL anyway
@@ -178,11 +192,15 @@ class VaultClient:
         method: str,
         path: str,
         key: str,
-        params: Mapping[str, str] | None = None,
+        params: Mapping[str, str | list[str]] | None = None,
+        *,
+        body: Mapping[str, Any] | None = None,
     ) -> str:
         token = self._current_token()
         what = f"{self._where}: {operation} {key!r}"
-        call = Call(operation, method, path, what, namespace=self._spec.namespace, params=params)
+        call = Call(
+            operation, method, path, what, namespace=self._spec.namespace, params=params, body=body
+        )
         try:
             return self._send(dataclasses.replace(call, token=token.value))
         except AccessDenied:

@@ -110,7 +110,7 @@ def test_a_cluster_generator_whose_spec_is_not_its_kind_is_refused() -> None:
 
 def test_a_kind_secretsync_does_not_run_is_unsupported() -> None:
     with pytest.raises(Unsupported) as caught:
-        parse_generator(_cluster("VaultDynamicSecret", {"vaultDynamicSecretSpec": {"path": "x"}}))
+        parse_generator(_cluster("Webhook", {"webhookSpec": {"url": "x"}}))
     assert caught.value.field == "spec.kind"
     with pytest.raises(Unsupported):
         parse_generator({"kind": "Webhook", "metadata": {"name": "w"}, "spec": {}})

@@ -73,15 +73,15 @@ CASES = {
                     "sourceRef": {
                         "generatorRef": {
                             "apiVersion": "generators.external-secrets.io/v1alpha1",
-                            "kind": "VaultDynamicSecret",
+                            "kind": "Webhook",
                             "name": "pw",
                         }
                     }
                 }
             ],
         },
-        "spec.dataFrom[0].sourceRef.generatorRef.kind: 'VaultDynamicSecret' is not supported by "
-        "secretsync; secretsync does not run VaultDynamicSecret generators yet",
+        "spec.dataFrom[0].sourceRef.generatorRef.kind: 'Webhook' is not supported by "
+        "secretsync; secretsync does not run Webhook generators yet",
     ),
     "an unimplemented field": (
         {
@@ -252,7 +252,7 @@ def test_a_cluster_external_secret_with_an_unsupported_template_makes_no_externa
         assert (condition["status"], condition["reason"]) == ("False", "Unsupported")
         assert condition["message"].startswith(
             "spec.externalSecretSpec.dataFrom[0].sourceRef.generatorRef.kind: "
-            "'VaultDynamicSecret' is not supported"
+            "'Webhook' is not supported"
         )
         listed = kube.custom.list_namespaced_custom_object(
             "external-secrets.io", "v1", kube.namespace, "externalsecrets"
