@@ -51,6 +51,8 @@ DPKG_OPTIONS=(
 )
 
 log() { echo "image: $*" >&2; }
+# Nothing podman starts (conmon, a rootless pause process) may inherit the build lock's descriptor.
+podman() { command podman "$@" 9>&-; }
 die() { echo "image: $*" >&2; exit 1; }
 
 require_tools() {
@@ -116,7 +118,7 @@ project_wheel() {
 inputs_key() {
   {
     echo "$1"
-    find secretsync -type f \( -name '*.py' -o -name py.typed \) -print0 | sort -z | xargs -0 sha256sum
+    find secretsync -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum
     sha256sum pyproject.toml README.md "$LOCK" "$INSTALLER_LOCK" "$IMAGE_DIR"/Containerfile \
       "$IMAGE_DIR"/finalize.sh "$IMAGE_DIR"/containers.conf scripts/image.sh
   } | key_of
@@ -124,6 +126,10 @@ inputs_key() {
 
 build() {
   require_tools
+  # One build at a time per user: `make image` and the image test's fixture may overlap.
+  mkdir -p "$CACHE"
+  exec 9>"$CACHE/build.lock"
+  flock 9
   local started=$SECONDS base key
   key=$(base_key)
   base=$(base_image "$key")
