@@ -64,8 +64,8 @@ def test_render_names_each_unsupported_field_and_exits_2(tmp_path: Path) -> None
         "supported by secretsync; use vault, aws or sops",
         "secretsync render: ExternalSecret generated: spec.dataFrom[0].sourceRef.generatorRef."
         "kind: 'Webhook' is not supported by secretsync; secretsync does not run Webhook "
-        "generators yet: use Password, UUID, SSHKey or ECRAuthorizationToken, or read the value "
-        "from a store",
+        "generators yet: use Password, UUID, SSHKey, ECRAuthorizationToken or "
+        "VaultDynamicSecret, or read the value from a store",
         "secretsync render: PushSecret push: kind: 'PushSecret' is not supported by "
         "secretsync; secretsync does not push secrets yet: keep ESO for this PushSecret, or "
         "drop it",
