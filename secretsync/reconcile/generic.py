@@ -242,7 +242,8 @@ class GenericSync:
                 es.spec, es.metadata, state, now, source_moved=source_moved
             )
             if not due and valid(es, existing):
-                return Result(next_refresh=refresh.seconds_until_due(es.spec, state, now))
+                wait = refresh.seconds_until_due(es.spec, state, now, uid=es.metadata.uid)
+                return Result(next_refresh=wait)
             if existing is not None:
                 redact.add(content_strings(existing))
             result = self._converge(es, raw, existing, redact)

@@ -10,7 +10,7 @@ import json
 from secretsync.api.externalsecret import ExternalSecretSpec, RefreshPolicy
 from secretsync.api.objects import ObjectMeta
 from secretsync.api.target import CreationPolicy
-from secretsync.reconcile import windows
+from secretsync.reconcile import spread, windows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,21 +68,22 @@ def should_refresh(
     if state.refresh_time > now:
         return True
     # A due periodic refresh waits for the sync windows (ESO checks them last, and only here);
-    # so does one a push brings forward.
-    due = source_moved or state.refresh_time + interval <= now
+    # so does one a push brings forward. Periodic ones fall due on the object's own grid.
+    due = source_moved or spread.next_due(meta.uid, state.refresh_time, interval) <= now
     return due and windows.allowed(spec.sync_windows, now)
 
 
 def seconds_until_due(
-    spec: ExternalSecretSpec, state: SyncState, now: datetime.datetime
+    spec: ExternalSecretSpec, state: SyncState, now: datetime.datetime, *, uid: str | None
 ) -> float | None:
-    """When the next periodic refresh is due; None when none will ever be."""
+    """When the next periodic refresh is due; None when none will ever be. `uid`: the
+    object's, which places its refreshes on a grid of its own (spread.py)."""
     policy = spec.refresh_policy or RefreshPolicy.PERIODIC
     if policy is not RefreshPolicy.PERIODIC or spec.refresh_interval.total_seconds() <= 0:
         return None
     if state.refresh_time is None:
         return 0.0
-    due = state.refresh_time + spec.refresh_interval
+    due = spread.next_due(uid, state.refresh_time, spec.refresh_interval)
     if due > now:
         return (due - now).total_seconds()
     # Overdue: at once, unless the sync windows hold it back; then when they next allow it.

@@ -87,7 +87,8 @@ class Reporter:
         new_state = refresh.SyncState(
             refresh_time=now, synced_resource_version=refresh.synced_version(es.metadata)
         )
-        return Result(next_refresh=refresh.seconds_until_due(es.spec, new_state, now))
+        due = refresh.seconds_until_due(es.spec, new_state, now, uid=es.metadata.uid)
+        return Result(next_refresh=due)
 
     def failed(
         self,

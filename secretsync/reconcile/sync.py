@@ -86,7 +86,9 @@ class Syncer:
         state = last_sync(raw)
         due = refresh.should_refresh(es.spec, es.metadata, state, now, source_moved=source_moved)
         if not due and refresh.secret_valid(target_state(existing), es.spec.target.creation_policy):
-            return Result(next_refresh=refresh.seconds_until_due(es.spec, state, now))
+            return Result(
+                next_refresh=refresh.seconds_until_due(es.spec, state, now, uid=es.metadata.uid)
+            )
         redact = Redactor(writes.decode_data(existing or {}).values())
         try:
             outcome = self._converge(es, raw, existing, redact)

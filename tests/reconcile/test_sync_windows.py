@@ -176,7 +176,7 @@ def test_a_deny_window_holds_a_due_refresh_until_it_closes() -> None:
     state = _synced(SATURDAY_3AM - datetime.timedelta(hours=1))  # due since 02:30
     assert not refresh.should_refresh(spec, META, state, SATURDAY_3AM)
     # It wakes one second after the inclusive end, 04:00:00, and then refreshes.
-    assert refresh.seconds_until_due(spec, state, SATURDAY_3AM) == 3601
+    assert refresh.seconds_until_due(spec, state, SATURDAY_3AM, uid=None) == 3601
     opened = SATURDAY_3AM + datetime.timedelta(seconds=3601)
     assert refresh.should_refresh(spec, META, state, opened)
     assert not refresh.should_refresh(spec, META, state, opened - datetime.timedelta(seconds=1))
@@ -192,11 +192,12 @@ def test_windows_gate_only_the_periodic_refresh() -> None:
     assert refresh.should_refresh(spec, META, stale, SATURDAY_3AM)  # a spec change
     fresh = _synced(SATURDAY_3AM - datetime.timedelta(minutes=5))
     assert not refresh.should_refresh(spec, META, fresh, SATURDAY_3AM)  # simply not due
-    assert refresh.seconds_until_due(spec, fresh, SATURDAY_3AM) == 25 * 60
+    assert refresh.seconds_until_due(spec, fresh, SATURDAY_3AM, uid=None) == 25 * 60
     for policy in ("CreatedOnce", "OnChange"):
         other = _spec(refreshPolicy=policy, syncWindows=DENY_SATURDAY)
         assert refresh.should_refresh(other, META, never, SATURDAY_3AM)
-        assert refresh.seconds_until_due(other, _synced(SATURDAY_3AM), SATURDAY_3AM) is None
+        synced = _synced(SATURDAY_3AM)
+        assert refresh.seconds_until_due(other, synced, SATURDAY_3AM, uid=None) is None
 
 
 def test_an_allow_window_lets_refreshes_run_only_inside_it() -> None:
@@ -207,7 +208,7 @@ def test_an_allow_window_lets_refreshes_run_only_inside_it() -> None:
     assert not refresh.should_refresh(spec, META, state, friday_evening)
     monday_nine = datetime.datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
     assert (
-        refresh.seconds_until_due(spec, state, friday_evening)
+        refresh.seconds_until_due(spec, state, friday_evening, uid=None)
         == (monday_nine - friday_evening).total_seconds()
     )
     assert refresh.should_refresh(spec, META, state, monday_nine)
@@ -226,7 +227,7 @@ def test_overlapping_deny_windows_release_after_the_last_closes() -> None:
     at = datetime.datetime(2026, 6, 6, 2, 10, tzinfo=UTC)
     state = _synced(at - datetime.timedelta(minutes=5))
     release = datetime.datetime(2026, 6, 6, 3, 30, 1, tzinfo=UTC)
-    assert refresh.seconds_until_due(spec, state, at) == (release - at).total_seconds()
+    assert refresh.seconds_until_due(spec, state, at, uid=None) == (release - at).total_seconds()
     assert windows.allowed(spec.sync_windows, release)
 
 
@@ -237,7 +238,7 @@ def test_an_unparsable_schedule_is_ignored_as_eso_does() -> None:
     assert refresh.should_refresh(deny, META, state, SATURDAY_3AM)
     assert not refresh.should_refresh(allow, META, state, SATURDAY_3AM)
     # An allow list that can never open leaves nothing to schedule (a spec change still syncs).
-    assert refresh.seconds_until_due(allow, state, SATURDAY_3AM) is None
+    assert refresh.seconds_until_due(allow, state, SATURDAY_3AM, uid=None) is None
 
 
 def test_the_schedule_pattern_is_eso_s() -> None:
