@@ -1,25 +1,51 @@
-"""Kubernetes Events about our objects. Messages must be redacted before they get here."""
+"""Kubernetes Events about our objects, aggregated as client-go's recorder does: one Event object
+per (object, type, reason, message), its count and lastTimestamp patched on each repeat.
+Messages must be redacted before they get here.
+
+The Event's name is derived from what it deduplicates on (event_cache.event_name), so after a
+restart, or on a new leader, the first repeat's create answers 409 and the recorder adopts the
+object it finds: one GET, then the count goes on from where it was. An Event the apiserver has
+since expired (its --event-ttl, an hour by default) is created again under the same name.
+"""
 
 from __future__ import annotations
 
 import datetime
+import json
 import logging
-import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kubernetes import client
 
-from secretsync.errors import SecretSyncError
-from secretsync.kube.client import mapped
+from secretsync.errors import NotFound, SecretSyncError
+from secretsync.kube.client import Conflict, mapped
+from secretsync.kube.event_cache import Correlator, Occurrence, Write
 
 COMPONENT = "secretsync"
+MESSAGE_MAX = 1024
 log = logging.getLogger(__name__)
 
 
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def _time(when: datetime.datetime) -> str:
+    return when.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class EventRecorder:
-    def __init__(self, api: client.ApiClient) -> None:
+    def __init__(
+        self,
+        api: client.ApiClient,
+        *,
+        correlator: Correlator | None = None,
+        clock: Callable[[], datetime.datetime] = _now,
+    ) -> None:
         self._core = client.CoreV1Api(api)
+        self._correlator = correlator or Correlator()
+        self._clock = clock
 
     def record(
         self,
@@ -31,39 +57,99 @@ class EventRecorder:
         warning: bool = False,
     ) -> None:
         meta = involved.get("metadata") or {}
-        namespace = meta.get("namespace") or "default"
-        now = datetime.datetime.now(datetime.UTC)
-        event = client.CoreV1Event(
-            metadata=client.V1ObjectMeta(
-                name=f"{meta.get('name')}.{uuid.uuid4().hex[:12]}", namespace=namespace
-            ),
-            involved_object=client.V1ObjectReference(
-                api_version=involved.get("apiVersion"),
-                kind=kind,
-                name=meta.get("name"),
-                namespace=meta.get("namespace"),
-                uid=meta.get("uid"),
-                resource_version=meta.get("resourceVersion"),
-            ),
-            reason=reason,
-            message=message[:1024],
+        occurrence = Occurrence(
+            namespace=meta.get("namespace") or "default",
+            kind=kind,
+            name=str(meta.get("name") or ""),
+            uid=str(meta.get("uid") or ""),
+            api_version=str(involved.get("apiVersion") or ""),
             type="Warning" if warning else "Normal",
-            source=client.V1EventSource(component=COMPONENT),
-            reporting_component=COMPONENT,
-            first_timestamp=now,
-            last_timestamp=now,
-            count=1,
+            reason=reason,
+            message=message[:MESSAGE_MAX],
         )
+        write = self._correlator.observe(occurrence, self._clock())
+        if write is None:
+            return  # the spam filter holds it; the count goes out with the next write
         try:
-            with mapped(f"posting event {reason}"):
-                self._core.create_namespaced_event(namespace, event, _preload_content=False)
+            self._write(involved, occurrence, write)
         except SecretSyncError as exc:
             # Best effort, as client-go's recorder: an Event that cannot be posted (a namespace
             # being deleted, a full quota, an apiserver blip) must not fail the sync it reports.
             log.warning(
                 "event not posted",
                 extra={
-                    "object": f"{namespace}/{meta.get('name')}",
+                    "object": f"{occurrence.namespace}/{occurrence.name}",
                     "reason": f"{reason}: {type(exc).__name__}",
                 },
             )
+
+    def _write(self, involved: Mapping[str, Any], occurrence: Occurrence, write: Write) -> None:
+        if write.count > 1:
+            try:
+                self._patch(occurrence.namespace, write)
+                return
+            except NotFound:
+                pass  # expired by the apiserver's event TTL (or deleted): create it again
+        try:
+            self._create(involved, occurrence, write)
+        except Conflict:
+            existing = self._read(occurrence.namespace, write.name)
+            first = existing.get("firstTimestamp")
+            adopted = self._correlator.adopt(
+                write,
+                int(existing.get("count") or 1) + 1,
+                _parse(first) if isinstance(first, str) else write.first,
+            )
+            self._patch(occurrence.namespace, adopted)
+
+    def _create(self, involved: Mapping[str, Any], occurrence: Occurrence, write: Write) -> None:
+        meta = involved.get("metadata") or {}
+        event = client.CoreV1Event(
+            metadata=client.V1ObjectMeta(name=write.name, namespace=occurrence.namespace),
+            involved_object=client.V1ObjectReference(
+                api_version=involved.get("apiVersion"),
+                kind=occurrence.kind,
+                name=meta.get("name"),
+                namespace=meta.get("namespace"),
+                uid=meta.get("uid"),
+                resource_version=meta.get("resourceVersion"),
+            ),
+            reason=occurrence.reason,
+            message=write.message,
+            type=occurrence.type,
+            source=client.V1EventSource(component=COMPONENT),
+            reporting_component=COMPONENT,
+            first_timestamp=write.first,
+            last_timestamp=write.last,
+            count=write.count,
+        )
+        with mapped(f"posting event {occurrence.reason}"):
+            self._core.create_namespaced_event(occurrence.namespace, event, _preload_content=False)
+
+    def _patch(self, namespace: str, write: Write) -> None:
+        body = {
+            "count": write.count,
+            "firstTimestamp": _time(write.first),
+            "lastTimestamp": _time(write.last),
+            "message": write.message,
+        }
+        with mapped(f"updating event {write.name}"):
+            self._core.patch_namespaced_event(
+                write.name,
+                namespace,
+                body,
+                _content_type="application/merge-patch+json",
+                _preload_content=False,
+            )
+
+    def _read(self, namespace: str, name: str) -> dict[str, Any]:
+        with mapped(f"reading event {name}"):
+            response: Any = self._core.read_namespaced_event(
+                name, namespace, _preload_content=False
+            )
+        # The raw HTTP response: exact JSON, no model round trip.
+        return dict(json.loads(response.data))
+
+
+def _parse(text: str) -> datetime.datetime:
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.UTC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import uuid
 
@@ -26,3 +27,67 @@ def test_an_event_the_apiserver_refuses_is_logged_not_raised(
     (record,) = [r for r in caplog.records if r.getMessage() == "event not posted"]
     assert record.__dict__["object"] == f"{gone}/db"
     assert record.__dict__["reason"] == "UpdateFailed: NotFound"
+
+
+class _Clock:
+    """Seconds pass when the test says so: timestamps differ without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = datetime.datetime(2026, 12, 6, 8, 0, tzinfo=datetime.UTC)
+
+    def __call__(self) -> datetime.datetime:
+        self.now += datetime.timedelta(seconds=7)
+        return self.now
+
+
+def _events_about(core: client.CoreV1Api, namespace: str, uid: str) -> list[client.CoreV1Event]:
+    found = core.list_namespaced_event(namespace, field_selector=f"involvedObject.uid={uid}")
+    return list(found.items)
+
+
+def test_repeats_keep_one_event_up_to_date_across_restarts_and_expiry(
+    kube_api: client.ApiClient, namespace: str
+) -> None:
+    core = client.CoreV1Api(kube_api)
+    uid = str(uuid.uuid4())
+    involved = {
+        "apiVersion": "external-secrets.io/v1",
+        "metadata": {"name": "db", "namespace": namespace, "uid": uid, "resourceVersion": "1"},
+    }
+    clock = _Clock()
+    failing = "reading secret/db: connection refused"
+    recorder = EventRecorder(kube_api, clock=clock)
+    for _ in range(5):
+        recorder.record(involved, "ExternalSecret", "UpdateFailed", failing, warning=True)
+    (event,) = _events_about(core, namespace, uid)
+    assert (event.count, event.reason, event.type, event.message) == (
+        5,
+        "UpdateFailed",
+        "Warning",
+        failing,
+    )
+    assert event.last_timestamp is not None and event.first_timestamp is not None
+    assert event.last_timestamp - event.first_timestamp == datetime.timedelta(seconds=28)
+    first = event.first_timestamp
+
+    # A restarted operator (nothing in memory) finds the same object and goes on counting.
+    EventRecorder(kube_api, clock=clock).record(
+        involved, "ExternalSecret", "UpdateFailed", failing, warning=True
+    )
+    (event,) = _events_about(core, namespace, uid)
+    assert (event.count, event.first_timestamp) == (6, first)
+    assert event.last_timestamp == clock.now.replace(microsecond=0)
+
+    # The apiserver expired it (its event TTL): the next repeat creates it again.
+    core.delete_namespaced_event(str(event.metadata.name), namespace)
+    recorder.record(involved, "ExternalSecret", "UpdateFailed", failing, warning=True)
+    (event,) = _events_about(core, namespace, uid)
+    assert event.count == 6, "the recorder's count: every repeat it saw"
+
+    recorder.record(involved, "ExternalSecret", "UpdateFailed", "permission denied", warning=True)
+    recorder.record(involved, "ExternalSecret", "Updated", "Secret was updated")
+    assert sorted((e.reason, e.message, e.count) for e in _events_about(core, namespace, uid)) == [
+        ("UpdateFailed", "permission denied", 1),
+        ("UpdateFailed", failing, 6),
+        ("Updated", "Secret was updated", 1),
+    ]
