@@ -4,6 +4,7 @@
     ├── ConfigError        the user must edit the spec or the file; retrying will not help
     │   └── AlreadyEncrypted  a file to encrypt already has sops metadata
     │   └── TemplateError  a target.template failed to parse or execute
+    │   └── LimitExceeded  one of secretsync.limits' bounds (a Secret over 1 MiB, say)
     │   └── Unsupported    an ESO field, provider or kind secretsync does not implement (yet):
     │                      the user must edit the spec or wait for support; the object is kept
     ├── AccessDenied       permanent until someone changes permissions
@@ -50,6 +51,15 @@ class TemplateError(ConfigError):
         if line:
             where += f" at {line}:{column}"
         super().__init__(f"{where}: {message}")
+
+
+class LimitExceeded(ConfigError):
+    """A sync went past one of the bounds in secretsync.limits; the message names the object,
+    the limit and what to change. The last good Secret is kept."""
+
+
+class TemplateLimitExceeded(TemplateError, LimitExceeded):
+    """A template ran too long or wrote too much (secretsync.limits)."""
 
 
 class Unsupported(ConfigError):

@@ -33,6 +33,17 @@ class OperatorSettings:
     concurrency: int = 32
     """Syncs running at once. Provider calls and API writes are I/O bound, so threads suffice."""
 
+    store_concurrency: int = 0
+    """Workers one store's ExternalSecrets may hold at once; 0 means half of `concurrency`
+    (secretsync.limits), so a slow store leaves the rest to the others."""
+
+    store_qps: float = 100.0
+    """Provider calls per second per store (a token bucket; secretsync.limits.STORE_QPS); a
+    store's `secretsync.io/qps` annotation overrides it. 0 turns the limit off."""
+
+    store_burst: int = 200
+    """The token bucket's size: calls a store may make at once above its rate."""
+
     default_refresh_interval: str = "1h"
     """For ExternalSecrets whose spec carries no refreshInterval at all."""
 

@@ -56,6 +56,9 @@ def _operator(args: argparse.Namespace) -> int:
         label_selector=args.label_selector,
         controller_class=args.controller_class,
         concurrency=args.concurrency,
+        store_concurrency=args.store_concurrency,
+        store_qps=args.store_qps,
+        store_burst=args.store_burst,
         default_refresh_interval=args.default_refresh_interval,
         metrics_address=args.metrics_address,
         extended_metric_labels=args.enable_extended_metric_labels,
@@ -124,6 +127,27 @@ def register_operator(subparsers: Any) -> None:
         type=int,
         default=int(_env("CONCURRENCY", "32")),
         help="syncs running at once (default: 32)",
+    )
+    add(
+        "--store-concurrency",
+        type=int,
+        default=int(_env("STORE_CONCURRENCY", "0")),
+        help="syncs of one store's ExternalSecrets running at once, so a slow store leaves "
+        "workers to the others (default: 0, half of --concurrency; docs/limits.md)",
+    )
+    add(
+        "--store-qps",
+        type=float,
+        default=float(_env("STORE_QPS", "100")),
+        help="provider calls per second per store, sustained; a store's secretsync.io/qps "
+        "annotation overrides it; 0 turns the limit off (default: 100; docs/limits.md)",
+    )
+    add(
+        "--store-burst",
+        type=int,
+        default=int(_env("STORE_BURST", "200")),
+        help="provider calls per store allowed at once above that rate; a store's "
+        "secretsync.io/burst annotation overrides it (default: 200)",
     )
     add(
         "--default-refresh-interval",

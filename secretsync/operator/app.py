@@ -15,6 +15,7 @@ from pathlib import Path
 
 import kopf
 
+from secretsync import limits
 from secretsync.errors import ConfigError, SecretSyncError
 from secretsync.gitsource.registry import shared_repositories
 from secretsync.kube import access, watch
@@ -22,7 +23,7 @@ from secretsync.kube import client as kube_client
 from secretsync.kube.children import ChildClient
 from secretsync.kube.credentials import ClusterCredentials
 from secretsync.kube.events import EventRecorder
-from secretsync.kube.externalsecrets import StatusClient
+from secretsync.kube.externalsecrets import FinalizerClient, StatusClient
 from secretsync.kube.leases import LeaderElector, LeaseUnusable
 from secretsync.kube.lookup import ClusterLookup
 from secretsync.kube.secrets import SecretClient
@@ -34,6 +35,7 @@ from secretsync.operator.controller import Controller
 from secretsync.operator.state import CachedLookup, State
 from secretsync.reconcile.cluster_sync import ClusterSyncer
 from secretsync.reconcile.sync import Syncer
+from secretsync.resolve.ratelimit import Limiters, Rate
 from secretsync.resolve.resolver import Resolver
 from secretsync.resolve.secret import MANAGED_LABEL
 from secretsync.rollout.controller import RolloutController
@@ -185,12 +187,17 @@ def _assemble(
         secrets,
         statuses,
         events,
-        Resolver(ClusterCredentials(api), metrics),
+        Resolver(
+            ClusterCredentials(api),
+            metrics,
+            Limiters(Rate(settings.store_qps, settings.store_burst), metrics),
+        ),
         CachedLookup(state, ClusterLookup(api), controller_class=settings.controller_class),
         metrics,
         rollouts,
         targets=TargetClient(api),
         allow_generic_targets=settings.allow_generic_targets,
+        finalizers=FinalizerClient(api),
     )
     controller = Controller(
         state,
@@ -210,6 +217,7 @@ def _assemble(
         default_refresh_interval=settings.default_refresh_interval,
         controller_class=settings.controller_class,
         raw_stores=ClusterLookup(api),
+        store_cap=limits.store_concurrency(settings.concurrency, settings.store_concurrency),
     )
     metrics.extra.append(
         GaugeFunc(

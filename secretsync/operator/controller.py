@@ -18,6 +18,7 @@ from secretsync.operator.telemetry import Health, Metrics
 from secretsync.operator.work import Worker
 from secretsync.reconcile import classes
 from secretsync.reconcile.cluster_sync import ClusterSyncer
+from secretsync.reconcile.fairness import Lane, lane_store
 from secretsync.reconcile.ports import StatusWriter
 from secretsync.reconcile.queue import WorkQueue
 from secretsync.reconcile.selector import parse_selector, selected
@@ -39,10 +40,13 @@ class Controller:
         default_refresh_interval: str = "1h",
         controller_class: str = classes.DEFAULT_CLASS,
         raw_stores: RawStores | None = None,
+        store_cap: int | None = None,
     ) -> None:
+        """`store_cap`: how many workers one store's ExternalSecrets may hold at once
+        (secretsync.limits.store_concurrency)."""
         self.state = state
         self.resolver = syncer.resolver
-        self.queue = WorkQueue()
+        self.queue = WorkQueue(lane_of=self._lane, store_cap=store_cap)
         self.metrics = metrics
         self.health = health
         self._cluster_es: dict[str, dict[str, Any]] = {}
@@ -86,6 +90,15 @@ class Controller:
         self.stopping = self.worker.stopping
         self.work = self.worker.work
 
+    def _lane(self, key: object) -> Lane:
+        """An ExternalSecret waits in its namespace's lane for its first store; stores,
+        ClusterExternalSecrets and pushes share one uncapped lane."""
+        if not isinstance(key, tuple) or len(key) != 2:
+            return ("", "")
+        raw = self.state.get_es(key)
+        refs = classes.store_refs(raw) if raw is not None else []
+        return (str(key[0]), lane_store(*refs[0]) if refs else "")
+
     # --- events ---------------------------------------------------------------------------
 
     def on_external_secret(self, event_type: str | None, raw: Mapping[str, Any]) -> None:
@@ -104,7 +117,9 @@ class Controller:
         spec = dict(body.get("spec") or {})
         spec.setdefault("refreshInterval", self._default_interval)
         body["spec"] = spec
-        if self.state.put_es(body):
+        # A deletion held by our finalizer changes no spec: it is queued to revoke the leases.
+        deleting = bool((raw.get("metadata") or {}).get("deletionTimestamp"))
+        if self.state.put_es(body) or deleting:
             self.queue.add(key)
 
     def on_store(self, event_type: str | None, raw: Mapping[str, Any]) -> None:

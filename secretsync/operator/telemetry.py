@@ -162,6 +162,25 @@ class Metrics:
             "Failed syncs by store and error class (AccessDenied, Unavailable, ...).",
             (*STORE, "reason"),
         )
+        # Client-side rate limits per store (secretsync.resolve.ratelimit, docs/limits.md).
+        self.rate_limited_seconds = Counter(
+            "secretsync_store_rate_limited_seconds_total",
+            "Seconds provider calls waited for their store's rate limit (token bucket or a "
+            "pause after the store throttled us).",
+            STORE,
+        )
+        self.throttled_calls = Counter(
+            "secretsync_store_throttled_total",
+            "Provider calls the store answered with a throttling error (HTTP 429, "
+            "ThrottlingException), after the client's own retries.",
+            STORE,
+        )
+        self.rate_tokens = Gauge(
+            "secretsync_store_rate_limit_tokens",
+            "Calls the store's token bucket allowed at once at its last call (below 0: "
+            "calls queue for the rate).",
+            STORE,
+        )
         self.sync_seconds = Histogram(
             "secretsync_sync_duration_seconds", "Time one sync took, by store.", STORE
         )
@@ -272,6 +291,17 @@ class Metrics:
     def provider_call(self, provider: str, operation: str, ok: bool) -> None:
         self.provider_calls.inc(provider, operation, "success" if ok else "error")
 
+    # --- rate limits (LimitTelemetry) -------------------------------------------------------
+
+    def rate_limited(self, store: tuple[str, str, str], seconds: float) -> None:
+        self.rate_limited_seconds.inc(*store, amount=seconds)
+
+    def throttled(self, store: tuple[str, str, str]) -> None:
+        self.throttled_calls.inc(*store)
+
+    def rate_limit_tokens(self, store: tuple[str, str, str], tokens: float) -> None:
+        self.rate_tokens.set(*store, value=tokens)
+
     def families(self) -> list[Family]:
         return [
             self.sync_calls,
@@ -281,6 +311,9 @@ class Metrics:
             self.store_syncs,
             self.store_errors,
             self.sync_seconds,
+            self.rate_limited_seconds,
+            self.throttled_calls,
+            self.rate_tokens,
             self.reconciles,
             self.reconcile_errors,
             self.reconcile_time,

@@ -2,7 +2,9 @@
 
 - a key is processed by one worker at a time; adding it while in flight re-queues it after;
 - adding a key that is already waiting keeps the earlier due time;
-- failures back off exponentially per key, capped, with jitter so retries do not align.
+- failures back off exponentially per key, capped, with jitter so retries do not align;
+- due keys are handed out fairly (secretsync.reconcile.fairness): namespaces in turn, stores in
+  turn inside a namespace, and no store holds more than `store_cap` workers at once.
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 
+from secretsync.reconcile.fairness import Lane, Lanes
+
 Key = Hashable
+
+
+def no_lane(key: Key) -> Lane:
+    return ("", "")
 
 
 def backoff(
@@ -30,11 +38,25 @@ def backoff(
 
 
 class WorkQueue:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        lane_of: Callable[[Key], Lane] = no_lane,
+        store_cap: int | None = None,
+    ) -> None:
+        """`lane_of` tells a key's (namespace, store) when it comes due; `store_cap` is how
+        many keys of one store may be in flight at once (None: no cap). Keys of the lane
+        ("", "") (stores themselves, ClusterExternalSecrets) are never capped."""
         self._clock = clock
+        self._lane_of, self._store_cap = lane_of, store_cap
         self._heap: list[tuple[float, int, Key]] = []
         self._due: dict[Key, float] = {}
-        self._in_flight: set[Key] = set()
+        """Keys waiting: scheduled in the heap, or due and waiting in a lane."""
+        self._lanes = Lanes()
+        self._in_flight: dict[Key, Lane] = {}
+        self._busy: dict[str, int] = {}
+        """Keys in flight per store (lane[1]): a ClusterSecretStore's cap spans namespaces."""
         self._again: dict[Key, float] = {}
         self._failures: dict[Key, int] = {}
         self._seq = itertools.count()
@@ -47,7 +69,7 @@ class WorkQueue:
             if key in self._in_flight:
                 self._again[key] = min(due, self._again.get(key, due))
                 return
-            if key in self._due and self._due[key] <= due:
+            if key in self._due and (self._due[key] <= due or key in self._lanes):
                 return
             self._due[key] = due
             heapq.heappush(self._heap, (due, next(self._seq), key))
@@ -58,12 +80,14 @@ class WorkQueue:
         deadline = None if timeout is None else self._clock() + timeout
         with self._cond:
             while not self._closed:
-                self._drop_stale()
                 now = self._clock()
-                if self._heap and self._heap[0][0] <= now:
-                    _, _, key = heapq.heappop(self._heap)
+                self._promote(now)
+                picked = self._lanes.pick(self._full)
+                if picked is not None:
+                    key, lane = picked
                     del self._due[key]
-                    self._in_flight.add(key)
+                    self._in_flight[key] = lane
+                    self._busy[lane[1]] = self._busy.get(lane[1], 0) + 1
                     return key
                 wait = self._heap[0][0] - now if self._heap else None
                 if deadline is not None:
@@ -76,14 +100,35 @@ class WorkQueue:
 
     def _drop_stale(self) -> None:
         # Entries superseded by an earlier due time, or forgotten keys, stay in the heap.
-        while self._heap and self._due.get(self._heap[0][2]) != self._heap[0][0]:
+        while self._heap and (
+            self._due.get(self._heap[0][2]) != self._heap[0][0] or self._heap[0][2] in self._lanes
+        ):
             heapq.heappop(self._heap)
+
+    def _promote(self, now: float) -> None:
+        """Keys whose time has come move from the heap to their lanes."""
+        self._drop_stale()
+        while self._heap and self._heap[0][0] <= now:
+            _, _, key = heapq.heappop(self._heap)
+            self._lanes.push(key, self._lane_of(key))
+            self._drop_stale()
+
+    def _full(self, lane: Lane) -> bool:
+        if self._store_cap is None or lane[1] == "":
+            return False
+        return self._busy.get(lane[1], 0) >= self._store_cap
 
     def done(self, key: Key, *, failed: bool = False, retry_after: float | None = None) -> None:
         """Finish a key. A failure schedules a retry with backoff; success resets the count and
         schedules `retry_after` (the next refresh) when given."""
         with self._cond:
-            self._in_flight.discard(key)
+            lane = self._in_flight.pop(key, None)
+            if lane is not None:
+                self._busy[lane[1]] -= 1
+                if not self._busy[lane[1]]:
+                    del self._busy[lane[1]]
+                # A worker waiting on a full store may take one of its keys now.
+                self._cond.notify()
             if failed:
                 self._failures[key] = self._failures.get(key, 0) + 1
                 retry_after = backoff(self._failures[key])
@@ -98,6 +143,7 @@ class WorkQueue:
     def forget(self, key: Key) -> None:
         with self._cond:
             self._due.pop(key, None)
+            self._lanes.discard(key)
             self._again.pop(key, None)
             self._failures.pop(key, None)
 

@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
+from secretsync import limits
 from secretsync.api.externalsecret import ExternalSecretSpec
 from secretsync.api.sources import DataFrom, Find, GeneratorRef, RemoteRef, StoreRef
 from secretsync.api.target import DeletionPolicy
@@ -103,7 +104,9 @@ def perform(read: Read, provider: Provider) -> Outcome:
             assert isinstance(read.ref, RemoteRef)
             return provider.get_map(read.ref)
         assert isinstance(read.ref, Find)
-        return provider.find(read.ref)
+        found = provider.find(read.ref)
+        limits.check_find(len(found))
+        return found
     except NotFound as exc:
         return NotFound(f"{read.describe}: {exc}")
     except SecretSyncError as exc:

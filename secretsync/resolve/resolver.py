@@ -5,12 +5,14 @@ providers, resolve and template the data. The operator keeps one Resolver for it
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
+from secretsync import limits
 from secretsync.api.objects import CLUSTER_SECRET_STORE, ExternalSecret, SecretStore
 from secretsync.api.sources import StoreKind, StoreRef
-from secretsync.errors import AccessDenied
+from secretsync.errors import AccessDenied, ConfigError, LimitExceeded
+from secretsync.generators.leases import Lease
 from secretsync.providers import registry
 from secretsync.providers.base import (
     BatchProvider,
@@ -22,6 +24,7 @@ from secretsync.providers.base import (
 )
 from secretsync.resolve import generated, manifest, plan, secret, stores, templating
 from secretsync.resolve.coalesce import Coalescing
+from secretsync.resolve.ratelimit import Limiters
 
 ProviderKey = tuple[str, str | None, str, str | None, str]
 
@@ -35,8 +38,15 @@ class StoreLookup(Protocol):
 
 
 class Resolver:
-    def __init__(self, credentials: Credentials, telemetry: Telemetry | None = None) -> None:
+    def __init__(
+        self,
+        credentials: Credentials,
+        telemetry: Telemetry | None = None,
+        limiters: Limiters | None = None,
+    ) -> None:
+        """`limiters`: the stores' rate limits (none: the defaults, not exported)."""
         self._credentials = credentials
+        self._limiters = limiters or Limiters()
         self._telemetry = telemetry or NoTelemetry()
         self._providers: dict[ProviderKey, Provider] = {}
         self._lock = threading.Lock()
@@ -51,6 +61,7 @@ class Resolver:
     def provider(self, store: SecretStore, namespace: str) -> Provider:
         """Cached per store generation and referent namespace, so logins outlive reconciles."""
         key = self._key(store, namespace)
+        self._limiters.limiter(store)  # its annotations may have changed: not the generation
         with self._lock:
             stale = [
                 k for k in self._providers if k[:3] == key[:3] and k[4] == namespace and k != key
@@ -64,7 +75,9 @@ class Resolver:
                     credentials=self._credentials,
                     telemetry=self._telemetry,
                 )
-                built = registry.factory_for(store.spec.provider)(context)
+                built = self._limiters.wrap(
+                    store, registry.factory_for(store.spec.provider)(context)
+                )
                 # Concurrent syncs reading one key each share batch calls where the source
                 # has them.
                 self._providers[key] = (
@@ -73,15 +86,28 @@ class Resolver:
             return self._providers[key]
 
     def resolve(
-        self, es: ExternalSecret, lookup: StoreLookup
+        self,
+        es: ExternalSecret,
+        lookup: StoreLookup,
+        on_lease: Callable[[Lease], None] = lambda lease: None,
     ) -> tuple[secret.Desired, plan.Resolved]:
-        resolved = self.resolve_data(es, lookup)
-        template = es.spec.target.template
-        rendered = None
-        if template is not None:
-            source = self._template_source(es.metadata.namespace or "default")
-            rendered = templating.apply(template, resolved.data, source)
-        return secret.desired(es, resolved.data, rendered), resolved
+        """`on_lease` is told of each lease a generator issued, also when resolving fails
+        after it (so the caller can revoke what it will not keep)."""
+        try:
+            resolved = self.resolve_data(es, lookup, on_lease)
+            template = es.spec.target.template
+            rendered = None
+            if template is not None:
+                source = self._template_source(es.metadata.namespace or "default")
+                rendered = templating.apply(template, resolved.data, source)
+            want = secret.desired(es, resolved.data, rendered)
+            limits.check_secret_size(want.data)
+        except LimitExceeded as exc:
+            # Named here, where the ExternalSecret is known: the message reaches logs and
+            # Events as well as its own status.
+            where = f"{es.metadata.namespace or 'default'}/{es.metadata.name}"
+            raise LimitExceeded(f"ExternalSecret {where}: {exc}") from exc
+        return want, resolved
 
     def resolve_manifest(
         self, es: ExternalSecret, lookup: StoreLookup
@@ -96,7 +122,12 @@ class Resolver:
             placed = tuple(templating.placements(template, resolved.data, source))
         return manifest.Content(data=resolved.data, placements=placed), resolved
 
-    def resolve_data(self, es: ExternalSecret, lookup: StoreLookup) -> plan.Resolved:
+    def resolve_data(
+        self,
+        es: ExternalSecret,
+        lookup: StoreLookup,
+        on_lease: Callable[[Lease], None] = lambda lease: None,
+    ) -> plan.Resolved:
         namespace = es.metadata.namespace or "default"
 
         used: list[SecretStore] = []
@@ -113,7 +144,9 @@ class Resolver:
 
         generate = None
         if isinstance(lookup, generated.GeneratorSource):
-            generate = generated.runner(lookup, namespace, self._credentials, self._telemetry)
+            generate = generated.runner(
+                lookup, namespace, self._credentials, self._telemetry, on_lease
+            )
         try:
             resolved = plan.resolve(es.spec, provider_for, templating.transform_key, generate)
         except AccessDenied:
@@ -122,6 +155,12 @@ class Resolver:
             self._drop(self._key(store, namespace) for store in used)
             raise
         return resolved
+
+    def lease_ops(self, namespace: str, lookup: StoreLookup) -> generated.LeaseOps:
+        """Renewal and revocation of the leases issued for ExternalSecrets in `namespace`."""
+        if not isinstance(lookup, generated.GeneratorSource):
+            raise ConfigError("generators can only be read from a cluster")
+        return generated.LeaseOps(lookup, namespace, self._credentials, self._telemetry)
 
     def _template_source(self, namespace: str) -> templating.TemplateSource:
         def read(kind: str, name: str) -> Mapping[str, str]:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from secretsync.errors import TemplateError
+from secretsync.errors import TemplateError, TemplateLimitExceeded
 from secretsync.redact import Redactor
-from secretsync.template.executor import ExecError, Executor
+from secretsync.template.executor import ExecError, ExecLimit, Executor
 from secretsync.template.funcs import FUNCS, SPECIALS, has_func
 from secretsync.template.goyaml import YAMLError, unmarshal_yaml
 from secretsync.template.nodes import Tree
@@ -37,6 +37,8 @@ class Template:
         executor = Executor(FUNCS, SPECIALS, defines)
         try:
             return executor.run(self.tree.body, data)
+        except ExecLimit as exc:
+            raise _error(key, self.tree.text, str(exc), exc.pos, TemplateLimitExceeded) from None
         except ExecError as exc:
             raise _error(key, self.tree.text, str(exc), exc.pos) from None
         except RecursionError:
@@ -94,7 +96,7 @@ def render(
             out[key] = to_bytes(template.execute(strings, key))
         except TemplateError as exc:
             redact = Redactor(data.values())
-            raise TemplateError(
+            raise type(exc)(
                 redact(exc.reason), key=key, line=exc.line, column=exc.column
             ) from None
     return out
@@ -129,7 +131,9 @@ def render_keys_and_values(
     return out
 
 
-def _error(key: str, text: str, message: str, pos: int) -> TemplateError:
+def _error(
+    key: str, text: str, message: str, pos: int, kind: type[TemplateError] = TemplateError
+) -> TemplateError:
     line = text.count("\n", 0, pos) + 1
     column = pos - (text.rfind("\n", 0, pos) + 1) + 1
-    return TemplateError(message, key=key, line=line, column=column)
+    return kind(message, key=key, line=line, column=column)

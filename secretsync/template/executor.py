@@ -6,17 +6,18 @@ column. Messages describe the template, never the data it was rendering.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from secretsync import limits
 from secretsync.template import nodes as n
 from secretsync.template.callables import FuncError, GoFunc
 from secretsync.template.values import Stringer, format_value, is_true, sort_key, type_name
 
-# Go caps template recursion at 100000; Python's stack is far smaller, so we stop much earlier.
-MAX_DEPTH = 100
-# Go would loop as long as asked; an operator must not let one template spin forever.
-MAX_RANGE_ITERATIONS = 1_000_000
+# The bounds and their reasons live in secretsync.limits (docs/limits.md).
+MAX_DEPTH = limits.TEMPLATE_MAX_DEPTH
+MAX_RANGE_ITERATIONS = limits.TEMPLATE_MAX_RANGE_ITERATIONS
 MISSING = object()
 
 
@@ -26,6 +27,10 @@ class ExecError(Exception):
     def __init__(self, message: str, pos: int) -> None:
         super().__init__(message)
         self.pos = pos
+
+
+class ExecLimit(ExecError):
+    """One of secretsync.limits' bounds on a template's time or output was reached."""
 
 
 class _Break(Exception):
@@ -52,6 +57,8 @@ class Executor:
         self.vars: list[list[Any]] = []
         self.depth = 0
         self.iterations = 0
+        self.size = 0
+        self.deadline = time.monotonic() + limits.TEMPLATE_MAX_SECONDS
 
     def run(self, body: tuple[n.Node, ...], data: Any) -> str:
         self.vars = [["$", data]]
@@ -61,15 +68,33 @@ class Executor:
     # -- statements --------------------------------------------------------------------------
     def walk_list(self, dot: Any, body: tuple[n.Node, ...]) -> None:
         for node in body:
+            if time.monotonic() > self.deadline:
+                raise ExecLimit(
+                    f"ran longer than {limits.TEMPLATE_MAX_SECONDS:g} s, secretsync's limit "
+                    "for one template (docs/limits.md); loop over less data or move the "
+                    "work out of the template",
+                    node.pos,
+                )
             if type(node) is n.Text:
-                self.out.append(node.text)
+                self.emit(node.text, node.pos)
             else:
                 _WALKERS[type(node)](self, dot, node)
+
+    def emit(self, text: str, pos: int) -> None:
+        self.size += len(text)
+        if self.size > limits.TEMPLATE_MAX_OUTPUT_BYTES:
+            raise ExecLimit(
+                f"output exceeded {limits.TEMPLATE_MAX_OUTPUT_BYTES} characters, secretsync's "
+                "limit for one template (a Secret holds at most 1 MiB; docs/limits.md); "
+                "write less, or split it across keys or ExternalSecrets",
+                pos,
+            )
+        self.out.append(text)
 
     def walk_action(self, dot: Any, node: n.Action) -> None:
         value = self.eval_pipeline(dot, node.pipe)
         if not node.pipe.decl:
-            self.out.append(self.printable(value, node.pos))
+            self.emit(self.printable(value, node.pos), node.pos)
 
     def printable(self, value: Any, pos: int) -> str:
         if isinstance(value, str):
