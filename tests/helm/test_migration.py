@@ -124,13 +124,35 @@ class Bed:
         )  # fmt: skip
 
     def create_widget(self, namespace: str) -> None:
+        """A user's object, and a Secret it owns as an ExternalSecret owns its target."""
         widget = {
             "apiVersion": f"{self.group}/v1",
             "kind": "Widget",
             "metadata": {"name": "kept-data", "namespace": namespace},
             "spec": {"anything": "a user's object"},
         }
-        self.kubectl("create", "-f", "-", stdin=json.dumps(widget))
+        made = json.loads(
+            self.kubectl("create", "-f", "-", "-o", "json", stdin=json.dumps(widget)).stdout
+        )
+        owner = {
+            "apiVersion": f"{self.group}/v1",
+            "kind": "Widget",
+            "name": "kept-data",
+            "uid": made["metadata"]["uid"],
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+        target = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "kept-data", "namespace": namespace, "ownerReferences": [owner]},
+        }
+        self.kubectl("create", "-f", "-", stdin=json.dumps(target))
+
+    def owned_secret_exists(self, namespace: str) -> bool:
+        result = self.kubectl("get", "secret", "kept-data", "-n", namespace, check=False)
+        assert result.returncode == 0 or "NotFound" in result.stderr, result.stderr
+        return result.returncode == 0
 
     def crd(self, name: str) -> dict[str, Any] | None:
         result = self.kubectl("get", "crd", name, "-o", "json", check=False)
@@ -165,8 +187,9 @@ def bed(
     make_namespace: Callable[[], str],
     tmp_path: Path,
 ) -> Iterator[Bed]:
-    found = Bed(installed, kubectl, tmp_path, uuid.uuid4().hex[:8], make_namespace(), "")
-    found.ours_namespace = make_namespace()
+    found = Bed(
+        installed, kubectl, tmp_path, uuid.uuid4().hex[:8], make_namespace(), make_namespace()
+    )
     found.write_chart("eso", FROM_VALUES, gated=True)
     found.write_chart("ours", ALWAYS_KEEP, gated=False)
     try:
@@ -199,7 +222,9 @@ def test_a_keep_annotation_added_to_the_live_crds_does_not_stop_uninstall(bed: B
 
     assert "kept due to the resource policy" not in said
     eventually(bed.crds_gone, 60, "the CRDs deleted")
-    # The objects went with their CRD: defining the kind again brings back nothing.
+    # The objects went with their CRD, and the garbage collector took what they owned.
+    eventually(lambda: not bed.owned_secret_exists(bed.eso_namespace), 60, "the Secret collected")
+    # Defining the kind again brings back nothing.
     bed.helm("install", bed.eso, str(bed.folder / "eso"), "-n", bed.eso_namespace)
     bed.kubectl("wait", "--for=condition=Established", "--timeout=30s", f"crd/{bed.crd_names()[0]}")
     assert bed.widgets(bed.eso_namespace) == []
@@ -222,6 +247,7 @@ def test_keep_set_through_the_release_values_survives_uninstall(bed: Bed) -> Non
     assert "kept due to the resource policy" in said
     assert all(bed.crd(name) is not None for name in bed.crd_names())
     assert bed.widgets(bed.eso_namespace) == [f"widget.{bed.group}/kept-data"]
+    assert bed.owned_secret_exists(bed.eso_namespace)
 
 
 def test_crds_another_release_took_over_are_skipped_by_uninstall(bed: Bed) -> None:
@@ -248,6 +274,7 @@ def test_crds_another_release_took_over_are_skipped_by_uninstall(bed: Bed) -> No
     assert f"{len(KINDS)} resource(s) were not deleted because they are not owned" in said
     assert all(bed.crd(name) is not None for name in bed.crd_names())
     assert bed.widgets(bed.eso_namespace) == [f"widget.{bed.group}/kept-data"]
+    assert bed.owned_secret_exists(bed.eso_namespace)
 
 
 def test_an_upgrade_that_drops_the_crds_reads_the_live_keep_annotation(bed: Bed) -> None:
@@ -267,3 +294,4 @@ def test_an_upgrade_that_drops_the_crds_reads_the_live_keep_annotation(bed: Bed)
     assert bed.manifest_annotations(bed.eso, bed.eso_namespace) == []
     assert all(bed.crd(name) is not None for name in bed.crd_names())
     assert bed.widgets(bed.eso_namespace) == [f"widget.{bed.group}/kept-data"]
+    assert bed.owned_secret_exists(bed.eso_namespace)
