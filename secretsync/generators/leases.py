@@ -41,6 +41,13 @@ class Lease:
     capped: bool = False
     """The last renewal was cut short by a max TTL: it cannot be extended again."""
 
+    renew_at: float = 2 / 3
+    """The generator's `lease.renewAtPercent` as a share, kept with the lease so the schedule
+    needs no read of the generator."""
+
+    revoke_on_delete: bool = True
+    """The generator's `lease.revokeOnDelete` when it issued the lease."""
+
 
 class Action(enum.Enum):
     RENEW = "Renew"
@@ -78,9 +85,11 @@ def renewed(lease: Lease, granted: int, now: float) -> Lease:
     )
 
 
-def earliest(leases: Sequence[Lease], renew_at: Mapping[str, float]) -> Step | None:
-    """The first step due among the leases; `renew_at` per generator (default two thirds)."""
-    steps = [next_step(lease, renew_at.get(lease.generator, 2 / 3)) for lease in leases]
+def earliest(leases: Sequence[Lease], renew_at: Mapping[str, float] | None = None) -> Step | None:
+    """The first step due among the leases; `renew_at` per generator overrides the share each
+    lease was issued with."""
+    shares = renew_at or {}
+    steps = [next_step(lease, shares.get(lease.generator, lease.renew_at)) for lease in leases]
     return min(steps, key=lambda step: step.at, default=None)
 
 
@@ -110,6 +119,8 @@ def _lease(item: Mapping[str, Any]) -> Lease:
         expires_at=float(item["expires_at"]),
         renewable=bool(item["renewable"]),
         capped=bool(item.get("capped", False)),
+        renew_at=float(item.get("renew_at", 2 / 3)),
+        revoke_on_delete=bool(item.get("revoke_on_delete", True)),
     )
 
 

@@ -14,12 +14,13 @@ revoking our login would revoke the credential just issued. It expires with its 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Mapping
 from typing import Any
 
-from secretsync.api.generators import VaultDynamicSecretSpec, VaultResultType
+from secretsync.api.generators import VaultDynamicSecretSpec, VaultLeasePolicy, VaultResultType
 from secretsync.api.objects import ObjectMeta, SecretStore
 from secretsync.api.store import SecretStoreSpec
 from secretsync.errors import Unavailable
@@ -78,7 +79,14 @@ def generate(spec: VaultDynamicSecretSpec, ctx: GeneratorContext) -> dict[str, b
             now,
         )
         if lease is not None:
-            ctx.on_lease(lease)
+            policy = spec.lease or VaultLeasePolicy()
+            ctx.on_lease(
+                dataclasses.replace(
+                    lease,
+                    renew_at=policy.renew_at_percent / 100,
+                    revoke_on_delete=policy.revoke_on_delete,
+                )
+            )
     found = section(response, spec.result_type) if response is not None else None
     if not found:
         if spec.allow_empty_response:

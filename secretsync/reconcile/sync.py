@@ -16,7 +16,9 @@ from typing import Any
 from secretsync.api.objects import ExternalSecret, parse_external_secret
 from secretsync.api.sources import StoreKind
 from secretsync.errors import ConfigError, SecretSyncError, Unsupported
-from secretsync.reconcile import classes, generic, refresh, status, writes
+from secretsync.generators.leases import Action
+from secretsync.reconcile import classes, generic, lease_plan, refresh, status, writes
+from secretsync.reconcile.lease_keeper import Finalizers, Issued, LeaseKeeper, deleting
 from secretsync.reconcile.ports import Events, Result, Rollouts, Secrets, StatusWriter, SyncMetrics
 from secretsync.reconcile.report import Reporter, failure, last_sync, object_key, ready_condition
 from secretsync.redact import Redactor
@@ -59,13 +61,26 @@ class Syncer:
     """ConfigMaps and custom resources, for spec.target.manifest."""
     allow_generic_targets: bool = False
     """--unsafe-allow-generic-targets: without it a target.manifest is refused, as in ESO."""
+    finalizers: Finalizers | None = None
+    """Our finalizer on ExternalSecrets whose leases are revoked on deletion."""
     report: Reporter = dataclasses.field(init=False)
     """Status, Events, metrics and logs, shared with the generic-target path."""
+    leases: LeaseKeeper = dataclasses.field(init=False)
+    """Issued credentials' leases: renewal, revocation (lease_keeper.py)."""
 
     def __post_init__(self) -> None:
         self.report = Reporter(self.statuses, self.events, self.metrics, self.rollouts, self.clock)
+        self.leases = LeaseKeeper(
+            self.secrets, self.events, self.resolver, self.lookup, self.finalizers
+        )
 
     def sync(self, raw: Mapping[str, Any], *, source_moved: bool = False) -> Result:
+        if deleting(raw):
+            # Nothing is written for an ExternalSecret on its way out; its leases are revoked.
+            return self.leases.finalize(raw)
+        return self._sync(raw, source_moved=source_moved)
+
+    def _sync(self, raw: Mapping[str, Any], *, source_moved: bool) -> Result:
         started = time.monotonic()
         admitted = self._admit(raw)
         if isinstance(admitted, Result):
@@ -86,17 +101,30 @@ class Syncer:
         state = last_sync(raw)
         due = refresh.should_refresh(es.spec, es.metadata, state, now, source_moved=source_moved)
         if not due and refresh.secret_valid(target_state(existing), es.spec.target.creation_policy):
-            return Result(
-                next_refresh=refresh.seconds_until_due(es.spec, state, now, uid=es.metadata.uid)
-            )
+            # Between refreshes the leases are renewed; one due for re-issue makes a sync.
+            step, renewed = self.leases.tend(raw, existing)
+            if lease_plan.due(step, self.leases.clock()) is not Action.REISSUE:
+                wait = refresh.seconds_until_due(es.spec, state, now, uid=es.metadata.uid)
+                return Result(next_refresh=lease_plan.wake_in(wait, step, self.leases.clock()))
+            if renewed:
+                existing = self.secrets.get(es.metadata.namespace or "default", es.target_name)
         redact = Redactor(writes.decode_data(existing or {}).values())
+        issued = Issued()
         try:
-            outcome = self._converge(es, raw, existing, redact)
+            outcome = self._converge(es, raw, existing, redact, issued)
         except Unsupported as exc:
+            self.leases.discard(raw, issued)
             return self.report.unsupported(raw, es, exc)
         except SecretSyncError as exc:
+            self.leases.discard(raw, issued)
             return self.report.failed(raw, es, exc, redact(str(exc)), started, store=store)
-        return self.report.succeeded(es, True, outcome.reason, started, now)
+        except Exception:
+            self.leases.discard(raw, issued)
+            raise
+        result = self.report.succeeded(es, True, outcome.reason, started, now)
+        step = lease_plan.next_step(self.leases.kept(existing, issued))
+        wake = lease_plan.wake_in(result.next_refresh, step, self.leases.clock())
+        return dataclasses.replace(result, next_refresh=wake)
 
     def _admit(self, raw: Mapping[str, Any]) -> ExternalSecret | Result:
         """The parsed ExternalSecret, or the Result of refusing it: a spec the apiserver
@@ -131,8 +159,9 @@ class Syncer:
         raw: Mapping[str, Any],
         existing: Mapping[str, Any] | None,
         redact: Redactor,
+        issued: Issued,
     ) -> status.Outcome:
-        want, resolved = self.resolver.resolve(es, self.lookup)
+        want, resolved = self.resolver.resolve(es, self.lookup, issued.add)
         redact.add(want.data.values())
         if self.rollouts is not None and self.rollouts.held_hash(raw) == data_hash(want.data):
             # The source still serves the data whose rollout failed and was rolled back: the
@@ -142,19 +171,29 @@ class Syncer:
                 "last good data until the source changes"
             )
             self.report.record(raw, es, held, None)
+            self.leases.discard(raw, issued)
             return held
         write = writes.plan(es, want, resolved, existing)
         for cause in resolved.missing:
             # ESO's Normal event: the entry was skipped (deletionPolicy Delete or Merge).
             self.events.record(raw, "ExternalSecret", "MissingProviderSecret", redact(cause))
         namespace = es.metadata.namespace or "default"
-        if write.action is writes.Action.CREATE and write.body is not None:
-            self.secrets.create(namespace, write.body)
-        elif write.action is writes.Action.UPDATE and write.body is not None:
-            self.secrets.replace(namespace, write.body)
-            self._roll(es, raw, existing, want.data)
+        if write.body is not None and write.action in (writes.Action.CREATE, writes.Action.UPDATE):
+            # The finalizer before the credential it protects; the lease in the same request.
+            self.leases.before_write(raw, issued.leases)
+            body = self.leases.body(write.body, issued.leases)
+            if write.action is writes.Action.CREATE:
+                self.secrets.create(namespace, body)
+            else:
+                self.secrets.replace(namespace, body)
+            issued.written = True
+            self.leases.after_write(raw, existing, issued.leases)
+            if write.action is writes.Action.UPDATE:
+                self._roll(es, raw, existing, want.data)
         elif write.action is writes.Action.DELETE:
             self.secrets.delete(namespace, es.target_name)
+            self.leases.after_write(raw, existing, [])
+        self.leases.discard(raw, issued)
         outcome = _outcome(write)
         event = _EVENTS.get(write.action)
         if write.action is writes.Action.REFUSE:

@@ -75,7 +75,8 @@ def test_the_annotation_round_trips_and_holds_only_ids_and_times() -> None:
     lease = leases.renewed(_lease(), granted=25, now=NOW + 20)
     text = leases.encode([lease])
     assert set(__import__("json").loads(text)[0]) == {
-        "id", "generator", "ttl", "renewed_at", "expires_at", "renewable", "capped"
+        "id", "generator", "ttl", "renewed_at", "expires_at", "renewable", "capped",
+        "renew_at", "revoke_on_delete",
     }  # fmt: skip
     assert leases.decode({leases.LEASES_ANNOTATION: text}) == [lease]
 

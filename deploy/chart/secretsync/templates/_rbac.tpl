@@ -11,6 +11,11 @@ deploy/namespaced/role.yaml, so a rule added here must be added there too. */}}
 - apiGroups: [external-secrets.io]
   resources: [externalsecrets/status, secretstores/status]
   verbs: [patch]
+# Our finalizer (secretsync.io/revoke-leases) on ExternalSecrets whose Vault leases are
+# revoked when they are deleted.
+- apiGroups: [external-secrets.io]
+  resources: [externalsecrets]
+  verbs: [patch]
 # PushSecrets are not run yet: read, and marked Unsupported when their stores are ours.
 - apiGroups: [external-secrets.io]
   resources: [pushsecrets]
@@ -38,9 +43,11 @@ deploy/namespaced/role.yaml, so a rule added here must be added there too. */}}
 - apiGroups: [""]
   resources: [serviceaccounts]
   verbs: [get]
+# Events: one per (object, reason, message), its count patched on repeats; get
+# only to adopt the one a previous run or leader wrote (kube/events.py).
 - apiGroups: ["", events.k8s.io]
   resources: [events]
-  verbs: [create]
+  verbs: [create, patch, get]
 # Rollouts: restart workloads that use a rotated Secret and judge their health.
 - apiGroups: [apps]
   resources: [deployments, statefulsets, daemonsets]

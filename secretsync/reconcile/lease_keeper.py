@@ -1,0 +1,252 @@
+"""The I/O of the lease lifecycle around a sync (lease_plan.py decides): renew leases between
+refreshes (the Secret's lease annotation only: no data change, so no rollout), record issued
+leases in the Secret write itself, revoke superseded leases after a write and what was issued
+when the write does not happen, keep our finalizer on ExternalSecrets whose leases are revoked
+on deletion, and revoke them when such an ExternalSecret is deleted.
+
+No credential passes through here: only lease IDs and times (never logged or put in an Event).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+from secretsync.errors import SecretSyncError
+from secretsync.generators import leases as lease_rules
+from secretsync.generators.leases import Action, Lease, Step
+from secretsync.reconcile import lease_plan
+from secretsync.reconcile.ports import Events, Result, Secrets
+from secretsync.resolve.resolver import Resolver, StoreLookup
+
+log = logging.getLogger(__name__)
+
+
+class Finalizers(Protocol):
+    def add(self, namespace: str, name: str, finalizer: str) -> None: ...
+    def remove(self, namespace: str, name: str, finalizer: str) -> None: ...
+
+
+def deleting(raw: Mapping[str, Any]) -> bool:
+    return bool((raw.get("metadata") or {}).get("deletionTimestamp"))
+
+
+def _finalizers(raw: Mapping[str, Any]) -> list[str]:
+    return list((raw.get("metadata") or {}).get("finalizers") or [])
+
+
+def _where(raw: Mapping[str, Any]) -> tuple[str, str, str]:
+    """Namespace, name and target Secret name, from the raw object (a deleted ExternalSecret
+    whose spec no longer parses must still let go of its finalizer)."""
+    meta = raw.get("metadata") or {}
+    name = str(meta.get("name"))
+    target = ((raw.get("spec") or {}).get("target") or {}).get("name") or name
+    return str(meta.get("namespace") or "default"), name, str(target)
+
+
+def _since(raw: Mapping[str, Any]) -> float | None:
+    stamp = (raw.get("metadata") or {}).get("deletionTimestamp")
+    try:
+        return datetime.datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _generators(leases: Sequence[Lease]) -> str:
+    return ", ".join(sorted({lease.generator for lease in leases}))
+
+
+@dataclasses.dataclass
+class Issued:
+    """The leases one sync issued, and whether the Secret holding them was written (until it
+    is, they are the sync's to revoke if it stops)."""
+
+    leases: list[Lease] = dataclasses.field(default_factory=list)
+    written: bool = False
+
+    def add(self, lease: Lease) -> None:
+        self.leases.append(lease)
+
+
+@dataclasses.dataclass
+class LeaseKeeper:
+    secrets: Secrets
+    events: Events
+    resolver: Resolver
+    lookup: StoreLookup
+    finalizers: Finalizers | None = None
+    """None (the CLI, unit tests): nothing waits for a revocation on deletion."""
+
+    clock: Callable[[], float] = time.time
+
+    @staticmethod
+    def held(secret: Mapping[str, Any] | None) -> list[Lease]:
+        return lease_rules.decode(lease_plan.annotations_of(secret))
+
+    # --- between refreshes -------------------------------------------------------------------
+
+    def tend(
+        self, raw: Mapping[str, Any], existing: Mapping[str, Any] | None
+    ) -> tuple[Step | None, bool]:
+        """Renew the Secret's leases that are due for it; the next step of its leases (a
+        re-issue due now asks the caller for a sync) and whether the Secret was written."""
+        held = self.held(existing)
+        step = lease_plan.next_step(held)
+        now = self.clock()
+        if existing is None or lease_plan.due(step, now) is not Action.RENEW:
+            return step, False
+        namespace, name, _ = _where(raw)
+        updated = [self._renewed(raw, lease, now) for lease in held]
+        try:
+            self.secrets.replace(namespace, lease_plan.with_leases(existing, updated))
+        except SecretSyncError as exc:
+            # The Secret changed meanwhile: the next look renews again (harmless).
+            log.warning(
+                "lease renewal not recorded",
+                extra={"object": f"{namespace}/{name}", "reason": type(exc).__name__},
+            )
+            return step, False
+        log.info("leases renewed", extra={"object": f"{namespace}/{name}"})
+        return lease_plan.next_step(updated), True
+
+    def _renewed(self, raw: Mapping[str, Any], lease: Lease, now: float) -> Lease:
+        step = lease_rules.next_step(lease, lease.renew_at)
+        if step.action is not Action.RENEW or step.at > now:
+            return lease
+        namespace, name, _ = _where(raw)
+        try:
+            return self.resolver.lease_ops(namespace, self.lookup).renew(lease)
+        except SecretSyncError as exc:
+            # A lease that cannot be renewed (expired, server lost it) is replaced: the
+            # credential is issued anew at once.
+            message = f"renewing the lease of {lease.generator} failed; issuing anew: {exc}"
+            self.events.record(raw, "ExternalSecret", "LeaseRenewalFailed", message, warning=True)
+            log.warning(
+                "lease renewal failed",
+                extra={"object": f"{namespace}/{name}", "reason": type(exc).__name__},
+            )
+            return dataclasses.replace(lease, renewable=False)
+
+    # --- around a write ----------------------------------------------------------------------
+
+    def before_write(self, raw: Mapping[str, Any], issued: Sequence[Lease]) -> None:
+        """Our finalizer, before a credential it protects is written (raises: the caller
+        revokes what it issued and retries)."""
+        if self.finalizers is None or not lease_plan.wants_finalizer(issued):
+            return
+        if lease_plan.FINALIZER in _finalizers(raw):
+            return
+        namespace, name, _ = _where(raw)
+        self.finalizers.add(namespace, name, lease_plan.FINALIZER)
+
+    @staticmethod
+    def body(body: Mapping[str, Any], issued: Sequence[Lease]) -> dict[str, Any]:
+        return lease_plan.with_leases(body, issued)
+
+    def after_write(
+        self, raw: Mapping[str, Any], existing: Mapping[str, Any] | None, issued: Sequence[Lease]
+    ) -> None:
+        """The Secret now holds `issued`: revoke what it held before, and drop the finalizer
+        when nothing left needs it."""
+        gone = lease_rules.superseded(self.held(existing), issued)
+        self._revoke(raw, lease_plan.revoke_now(gone), "superseded")
+        if (
+            self.finalizers is not None
+            and lease_plan.FINALIZER in _finalizers(raw)
+            and not lease_plan.wants_finalizer(issued)
+        ):
+            namespace, name, _ = _where(raw)
+            try:
+                self.finalizers.remove(namespace, name, lease_plan.FINALIZER)
+            except SecretSyncError as exc:
+                log.warning(
+                    "finalizer not removed",
+                    extra={"object": f"{namespace}/{name}", "reason": type(exc).__name__},
+                )
+
+    def discard(self, raw: Mapping[str, Any], issued: Issued) -> None:
+        """What a sync issued and did not write: revoked, so nothing leaks."""
+        if not issued.written:
+            self._revoke(raw, issued.leases, "unwritten")
+            issued.leases.clear()
+
+    def kept(self, existing: Mapping[str, Any] | None, issued: Issued) -> list[Lease]:
+        """The leases the Secret holds after the sync."""
+        return issued.leases if issued.written else self.held(existing)
+
+    def _revoke(self, raw: Mapping[str, Any], leases: Sequence[Lease], why: str) -> None:
+        namespace, name, _ = _where(raw)
+        failed: list[Lease] = []
+        for lease in leases:
+            try:
+                self.resolver.lease_ops(namespace, self.lookup).revoke(lease)
+            except SecretSyncError as exc:
+                failed.append(lease)
+                log.warning(
+                    "lease revocation failed",
+                    extra={"object": f"{namespace}/{name}", "reason": type(exc).__name__},
+                )
+        if leases and not failed:
+            log.info(f"{why} leases revoked", extra={"object": f"{namespace}/{name}"})
+        if failed:
+            message = (
+                f"could not revoke {len(failed)} {why} lease(s) of {_generators(failed)}; "
+                "they end with their TTL"
+            )
+            self.events.record(raw, "ExternalSecret", "LeaseRevokeFailed", message, warning=True)
+
+    # --- on deletion -------------------------------------------------------------------------
+
+    def finalize(self, raw: Mapping[str, Any]) -> Result:
+        """A deleted ExternalSecret: revoke its leases (revokeOnDelete), then let it go. A
+        revocation that fails is retried with backoff until lease_plan.give_up says stop."""
+        if self.finalizers is None or lease_plan.FINALIZER not in _finalizers(raw):
+            return Result(next_refresh=None)
+        namespace, name, target = _where(raw)
+        try:
+            held = self.held(self.secrets.get(namespace, target))
+        except SecretSyncError as exc:
+            return self._not_revoked(raw, [], exc)
+        leases = lease_plan.revoked_on_delete(held)
+        for lease in leases:
+            try:
+                self.resolver.lease_ops(namespace, self.lookup).revoke(lease)
+            except SecretSyncError as exc:
+                return self._not_revoked(raw, leases, exc)
+        if leases:
+            message = f"revoked {len(leases)} lease(s) of {_generators(leases)} on deletion"
+            self.events.record(raw, "ExternalSecret", "LeasesRevoked", message)
+            log.info("leases revoked on deletion", extra={"object": f"{namespace}/{name}"})
+        return self._release(raw)
+
+    def _not_revoked(
+        self, raw: Mapping[str, Any], leases: Sequence[Lease], exc: SecretSyncError
+    ) -> Result:
+        namespace, name, _ = _where(raw)
+        extra = {"object": f"{namespace}/{name}", "reason": type(exc).__name__}
+        if not lease_plan.give_up(exc, _since(raw), self.clock()):
+            log.warning("lease revocation on deletion failed; retrying", extra=extra)
+            return Result(next_refresh=None, failed=True)
+        which = f" of {_generators(leases)}" if leases else ""
+        message = f"could not revoke the leases{which} on deletion ({exc}); they end with their TTL"
+        self.events.record(raw, "ExternalSecret", "LeasesNotRevoked", message, warning=True)
+        log.warning("lease revocation on deletion abandoned", extra=extra)
+        return self._release(raw)
+
+    def _release(self, raw: Mapping[str, Any]) -> Result:
+        assert self.finalizers is not None
+        namespace, name, _ = _where(raw)
+        try:
+            self.finalizers.remove(namespace, name, lease_plan.FINALIZER)
+        except SecretSyncError as exc:
+            log.warning(
+                "finalizer not removed; retrying",
+                extra={"object": f"{namespace}/{name}", "reason": type(exc).__name__},
+            )
+            return Result(next_refresh=None, failed=True)
+        return Result(next_refresh=None)
+

@@ -1,0 +1,90 @@
+"""The lease lifecycle of an ExternalSecret's issued credentials, as the sync sees it (pure).
+
+generators/leases.py decides what one lease needs next and when; this module decides what the
+sync does about it: when to wake the ExternalSecret (the earlier of its refresh and its next
+lease step), whether a lease step due now is a renewal (annotation only) or a re-issue (a sync),
+which superseded leases are revoked now, whether the ExternalSecret needs our finalizer, and
+when a revocation on deletion is given up. lease_keeper.py does the I/O.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from secretsync.errors import ConfigError, NotFound, SecretSyncError, Unsupported
+from secretsync.generators.leases import LEASES_ANNOTATION, Action, Lease, Step, earliest, encode
+
+FINALIZER = "secretsync.io/revoke-leases"
+"""On an ExternalSecret whose leases are revoked when it is deleted."""
+
+GIVE_UP_AFTER_SECONDS = 300.0
+"""How long a deleted ExternalSecret waits for its leases to be revoked before the finalizer
+goes anyway (they then end with their TTL): deletion never hangs on an unreachable server."""
+
+
+def wake_in(refresh_in: float | None, step: Step | None, now: float) -> float | None:
+    """Seconds until the ExternalSecret must be looked at again: its next refresh (None: none
+    will come) or its next lease step, whichever is first. A step already due is due now."""
+    if step is None:
+        return refresh_in
+    lease_in = max(0.0, step.at - now)
+    return lease_in if refresh_in is None else min(refresh_in, lease_in)
+
+
+def due(step: Step | None, now: float) -> Action | None:
+    """The lease action to take now, if one is due."""
+    if step is None or step.at > now:
+        return None
+    return step.action
+
+
+def next_step(leases: Sequence[Lease]) -> Step | None:
+    return earliest(leases)
+
+
+def revoke_now(superseded: Sequence[Lease]) -> list[Lease]:
+    """Which leases a write superseded are revoked at once. All of them today; an overlap
+    rotation (issue 13 §3) will keep them until the consumers are healthy and a grace period
+    has passed."""
+    return list(superseded)
+
+
+def wants_finalizer(leases: Sequence[Lease]) -> bool:
+    """Whether deleting the ExternalSecret must wait for a revocation."""
+    return any(lease.revoke_on_delete for lease in leases)
+
+
+def revoked_on_delete(leases: Sequence[Lease]) -> list[Lease]:
+    return [lease for lease in leases if lease.revoke_on_delete]
+
+
+def give_up(error: SecretSyncError, deleting_since: float | None, now: float) -> bool:
+    """Whether a revocation that failed on deletion is abandoned (the finalizer removed): at
+    once when it cannot succeed (the generator is gone or unusable), otherwise once the
+    ExternalSecret has waited GIVE_UP_AFTER_SECONDS."""
+    if isinstance(error, NotFound | ConfigError | Unsupported):
+        return True
+    return deleting_since is None or now - deleting_since >= GIVE_UP_AFTER_SECONDS
+
+
+def with_leases(body: Mapping[str, Any], leases: Sequence[Lease]) -> dict[str, Any]:
+    """The Secret body carrying exactly these leases in its annotation (none: no annotation),
+    so the credential and its lease are written in one request."""
+    out = copy.deepcopy(dict(body))
+    meta = out.setdefault("metadata", {})
+    annotations = dict(meta.get("annotations") or {})
+    if leases:
+        annotations[LEASES_ANNOTATION] = encode(leases)
+    else:
+        annotations.pop(LEASES_ANNOTATION, None)
+    if annotations:
+        meta["annotations"] = annotations
+    else:
+        meta.pop("annotations", None)
+    return out
+
+
+def annotations_of(secret: Mapping[str, Any] | None) -> Mapping[str, str]:
+    return ((secret or {}).get("metadata") or {}).get("annotations") or {}
