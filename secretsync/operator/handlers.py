@@ -1,5 +1,6 @@
 """The kopf registrations. Event handlers only: kopf writes no diff-base annotations, adds no
-finalizers and keeps no per-object tasks for them.
+finalizers and keeps no per-object tasks for them (our one finalizer, on ExternalSecrets whose
+leases are revoked on deletion, is reconcile/lease_keeper.py's).
 Secrets are not watched through kopf at all (see secretsync.kube.watch)."""
 
 from __future__ import annotations
