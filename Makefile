@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n 2 --dist loadgroup --timeout 600
 
-.PHONY: bootstrap demo test unit lint image testbed-up testbed-down testbed-status
+.PHONY: bootstrap demo test unit lint image fuzz testbed-up testbed-down testbed-status
 
 ## Install everything (Debian packages, virtualenv, test bed binaries); fast when warm.
 bootstrap:
@@ -25,6 +25,10 @@ unit: bootstrap
 ## dist/secretsync-<version>.oci.tar and loads it into podman as ghcr.io/secretsync/secretsync:<version>.
 image: bootstrap
 	@bash scripts/image.sh
+
+## Fuzz every parser for 100,000 inputs each (atheris); `make test` runs a short budget of the same.
+fuzz: bootstrap
+	$(PY) -m tests.fuzz campaign --runs 100000
 
 lint:
 	$(VENV)/bin/ruff check secretsync tests bench

@@ -288,7 +288,10 @@ def parse_generator(raw: Mapping[str, Any]) -> Generator:
     """The stored generator object as the kind to run; ConfigError or Unsupported naming the
     field (`spec.generator.passwordSpec.length`)."""
     kind = str(raw.get("kind"))
-    name = str((raw.get("metadata") or {}).get("name") or "")
+    meta = raw.get("metadata") or {}
+    if not isinstance(meta, Mapping):
+        raise ConfigError("must be an object", field="metadata")
+    name = str(meta.get("name") or "")
     if kind == CLUSTER_GENERATOR:
         cluster = parse(ClusterGeneratorSpec, raw.get("spec") or {}, "spec")
         return Generator(cluster.kind, name, cluster.generator)

@@ -56,19 +56,37 @@ class ClusterExternalSecret:
 
 
 def parse_metadata(raw: Mapping[str, Any]) -> ObjectMeta:
-    meta = raw.get("metadata") or {}
+    meta = metadata_of(raw)
     name = meta.get("name")
     if not isinstance(name, str) or not name:
         raise ConfigError("is required", field="metadata.name")
+    generation = meta.get("generation") or 0
+    if not isinstance(generation, int):
+        raise ConfigError("must be an integer", field="metadata.generation")
     return ObjectMeta(
         name=name,
         namespace=meta.get("namespace"),
         uid=meta.get("uid"),
-        generation=int(meta.get("generation") or 0),
+        generation=generation,
         resource_version=meta.get("resourceVersion"),
-        labels=dict(meta.get("labels") or {}),
-        annotations=dict(meta.get("annotations") or {}),
+        labels=_string_map(meta, "labels"),
+        annotations=_string_map(meta, "annotations"),
     )
+
+
+def metadata_of(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`metadata` as a mapping (empty when absent); the apiserver guarantees one, a file may not."""
+    meta = raw.get("metadata") or {}
+    if not isinstance(meta, Mapping):
+        raise ConfigError("must be an object", field="metadata")
+    return meta
+
+
+def _string_map(meta: Mapping[str, Any], key: str) -> dict[str, str]:
+    value = meta.get(key) or {}
+    if not isinstance(value, Mapping):
+        raise ConfigError("must be an object of strings", field=f"metadata.{key}")
+    return dict(value)
 
 
 def is_ours(raw: Mapping[str, Any], kind: str) -> bool:

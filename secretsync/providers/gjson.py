@@ -13,6 +13,8 @@ import dataclasses
 import json
 from typing import Any
 
+from secretsync.errors import ConfigError
+
 _ESCAPES = {
     '"': '\\"',
     "\\": "\\\\",
@@ -31,9 +33,25 @@ class Number(str):
     """A JSON number kept as its source text (Go's json.Number)."""
 
 
+class NotJSON(ConfigError, ValueError):
+    """The text is not JSON. Also a ValueError, which is what callers catch for "not JSON"."""
+
+
 def loads(text: str | bytes) -> Any:
-    """Decode JSON keeping numbers as their text."""
-    return json.loads(text, parse_int=Number, parse_float=Number)
+    """Decode JSON keeping numbers as their text; NaN and Infinity are not JSON, as in Go."""
+    try:
+        return json.loads(text, parse_int=Number, parse_float=Number, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        # The message gives a position only, never the text: the text may be a secret.
+        raise NotJSON(f"is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except UnicodeDecodeError:
+        raise NotJSON("is not JSON: the bytes are not UTF-8") from None
+    except RecursionError:
+        raise NotJSON("is not JSON we can read: it nests too deeply") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise NotJSON(f"is not JSON: {name} is not a JSON value")
 
 
 def _string(text: str) -> str:
@@ -113,8 +131,16 @@ def split_path(path: str) -> list[str]:
 
 
 def lookup(text: str, path: str) -> Found | None:
-    """Evaluate a gjson path; None when nothing is there."""
-    return _walk(_Span(text).value(), split_path(path), text)
+    """Evaluate a gjson path; None when nothing is there, NotJSON when `text` is not JSON."""
+    try:
+        return _walk(_Span(text).value(), split_path(path), text)
+    except NotJSON:
+        raise
+    except (ValueError, IndexError):
+        # The scanner ran off the end or met a non-JSON token; position only, as in loads.
+        raise NotJSON("is not JSON") from None
+    except RecursionError:
+        raise NotJSON("is not JSON we can read: it nests too deeply") from None
 
 
 def _walk(node: _Node, parts: list[str], text: str) -> Found | None:  # noqa: PLR0911

@@ -130,10 +130,15 @@ def _quote_key(name: str) -> str:
 
 
 def _quoted_length(name: str) -> int:
-    size = len(name.encode())
+    size = len(_utf8(name))
     if '"' in name or "=" in name or ":" in name:
         return size + 2
     return size + 6 if "`" in name else size
+
+
+def _utf8(text: str) -> bytes:
+    # load() keeps bytes that are not UTF-8 as surrogates; they are written back unchanged.
+    return text.encode("utf-8", "surrogateescape")
 
 
 def _quote_value(value: str) -> str:
@@ -172,7 +177,7 @@ def _section_lines(name: str, branch: Branch, first: bool) -> list[str] | None:
             lines += _comment_lines(comments[key])
         quoted = _quote_key(key)
         text = _quote_value(value_to_string(value))
-        lines.append(f"{quoted}{' ' * (width - len(quoted.encode()))} = {text}")
+        lines.append(f"{quoted}{' ' * (width - len(_utf8(quoted)))} = {text}")
     return lines
 
 
@@ -185,4 +190,4 @@ def emit(branches: tuple[Branch, ...]) -> bytes:
         lines = _section_lines(name, value, first=index == 0)
         if lines is not None:
             blocks.append(lines)
-    return "\n".join("\n".join(lines) + "\n" for lines in blocks).encode("utf-8", "surrogateescape")
+    return _utf8("\n".join("\n".join(lines) + "\n" for lines in blocks))

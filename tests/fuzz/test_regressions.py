@@ -1,0 +1,76 @@
+"""What the fuzzer found, pinned as behaviour: each bad input gets a typed error naming the field
+(the raw inputs themselves are replayed by test_fuzz.py from regressions/)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from secretsync.api.generators import parse_generator
+from secretsync.api.objects import parse_external_secret
+from secretsync.errors import ConfigError
+from secretsync.providers import gjson
+from secretsync.sops import inifmt
+
+pytestmark = pytest.mark.unit
+
+SPEC = {"secretStoreRef": {"name": "s"}, "data": [{"secretKey": "a", "remoteRef": {"key": "k"}}]}
+
+
+@pytest.mark.parametrize(
+    ("metadata", "field"),
+    [
+        ("x", "metadata"),
+        ({"name": "a", "generation": "abc"}, "metadata.generation"),
+        ({"name": "a", "generation": 1e400}, "metadata.generation"),
+        ({"name": "a", "labels": [1]}, "metadata.labels"),
+        ({"name": "a", "annotations": "ab"}, "metadata.annotations"),
+    ],
+)
+def test_malformed_metadata_is_a_config_error_naming_the_field(metadata: Any, field: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_external_secret({"metadata": metadata, "spec": SPEC})
+    assert caught.value.field == field
+
+
+def test_a_generator_whose_metadata_is_not_an_object_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"^metadata: must be an object$"):
+        parse_generator({"kind": "Password", "metadata": [1], "spec": {}})
+
+
+@pytest.mark.parametrize("interval", ["9999999999999999999h", "9" * 400 + "h", "2562048h"])
+def test_a_duration_longer_than_go_allows_is_a_config_error(interval: str) -> None:
+    raw = {"metadata": {"name": "a"}, "spec": {**SPEC, "refreshInterval": interval}}
+    with pytest.raises(ConfigError, match="longer than a Go duration") as caught:
+        parse_external_secret(raw)
+    assert caught.value.field == "spec.refreshInterval"
+
+
+def test_the_longest_go_duration_still_parses() -> None:
+    raw = {"metadata": {"name": "a"}, "spec": {**SPEC, "refreshInterval": "2562047h"}}
+    assert parse_external_secret(raw).spec.refresh_interval is not None
+
+
+def test_ini_keys_that_are_not_utf8_are_written_back_unchanged() -> None:
+    data = b"[s\xff]\nk\xfe\xfd = v\xfc\nother = 1\n"
+    # Aligned by bytes, as ini.v1 does: the key is three bytes long, `other` five.
+    assert inifmt.emit(inifmt.load(data)) == b"[s\xff]\nk\xfe\xfd   = v\xfc\nother = 1\n"
+
+
+@pytest.mark.parametrize(
+    "text", ["not json", '{"a": NaN}', '{"a": Infinity}', "[" * 100_000, '{"a": {"b": 1', b"\xff"]
+)
+def test_gjson_text_that_is_not_json_is_a_typed_error_callers_still_catch(
+    text: str | bytes,
+) -> None:
+    with pytest.raises(gjson.NotJSON) as caught:
+        gjson.loads(text)
+    assert isinstance(caught.value, ValueError)
+    assert "not JSON" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["not json", "[" * 100_000, '{"a": {"b": 1', '{"a" 1}'])
+def test_gjson_lookup_in_text_that_is_not_json_is_not_json(text: str) -> None:
+    with pytest.raises(gjson.NotJSON):
+        gjson.lookup(text, "a.b")
