@@ -96,9 +96,7 @@ def render(
             out[key] = to_bytes(template.execute(strings, key))
         except TemplateError as exc:
             redact = Redactor(data.values())
-            raise type(exc)(
-                redact(exc.reason), key=key, line=exc.line, column=exc.column
-            ) from None
+            raise type(exc)(redact(exc.reason), key=key, line=exc.line, column=exc.column) from None
     return out
 
 
