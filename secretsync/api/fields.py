@@ -121,7 +121,7 @@ def json_name(f: dataclasses.Field[Any]) -> str:
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-_MAX_DURATION_S = (2**63 - 1) / 1e9
+MAX_DURATION_S = (2**63 - 1) / 1e9
 
 
 class Duration(datetime.timedelta):
@@ -145,7 +145,7 @@ class Duration(datetime.timedelta):
                 f'"{text}" is not a duration; use Go syntax such as "30s", "5m" or "1h30m"',
                 field=path,
             )
-        if seconds > _MAX_DURATION_S:
+        if seconds > MAX_DURATION_S:
             # Go's time.ParseDuration refuses what overflows int64 nanoseconds, too.
             raise ConfigError(
                 f'"{text}" is longer than a Go duration can be (about 292 years)', field=path

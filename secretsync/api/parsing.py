@@ -14,7 +14,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from secretsync.api.fields import UNSET, Duration, KeptOption, json_name, meta_of
+from secretsync.api.fields import MAX_DURATION_S, UNSET, Duration, KeptOption, json_name, meta_of
 from secretsync.errors import ConfigError, Unsupported
 
 T = TypeVar("T")
@@ -94,6 +94,10 @@ def convert(hint: Any, value: object, path: str) -> Any:
 def _scalar(hint: Any, value: object, path: str) -> Any:
     if hint is Duration:
         if isinstance(value, int) and not isinstance(value, bool):
+            if abs(value) > MAX_DURATION_S:
+                raise ConfigError(
+                    "is longer than a Go duration can be (about 292 years)", field=path
+                )
             return Duration(seconds=value)
         if not isinstance(value, str):
             raise ConfigError(f"must be a duration string, not {_kind(value)}", field=path)

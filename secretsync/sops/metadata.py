@@ -143,7 +143,7 @@ def _int(value: Any, where: str) -> int:
         return 0
     try:
         return int(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: inf
         raise ConfigError("must be an integer", field=where) from exc
 
 

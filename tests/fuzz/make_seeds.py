@@ -12,6 +12,7 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from ruamel.yaml import YAML
 
@@ -78,6 +79,29 @@ GJSON = [
     ("0", "[[[[1]]]]"),
 ]
 
+_GENERATORS = "generators.external-secrets.io/v1alpha1"
+GENERATORS: list[dict[str, Any]] = [
+    {"kind": "Password", "spec": {"length": 32, "digits": 4, "symbols": 2,
+        "symbolCharacters": "-_", "noUpper": False, "allowRepeat": True,
+        "secretKeys": ["a", "b"], "encoding": "base64"}},
+    {"kind": "UUID", "spec": {}},
+    {"kind": "SSHKey", "spec": {"keyType": "ecdsa", "keySize": 384, "comment": "c"}},
+    {"kind": "ECRAuthorizationToken", "spec": {"region": "eu-west-1",
+        "role": "arn:aws:iam::1:role/r", "scope": "public", "auth": {"secretRef": {
+            "accessKeyIDSecretRef": {"name": "a", "key": "k"},
+            "secretAccessKeySecretRef": {"name": "a", "key": "s"}}}}},
+    {"kind": "VaultDynamicSecret", "spec": {"path": "database/creds/app", "method": "POST",
+        "parameters": {"ttl": "1h"}, "resultType": "Data",
+        "retrySettings": {"maxRetries": 3, "retryInterval": "5s"}, "allowEmptyResponse": False,
+        "provider": {"server": "https://vault:8200", "path": "secret", "version": "v2",
+            "auth": {"tokenSecretRef": {"name": "t", "key": "token"}}}}},
+    {"kind": "ClusterGenerator", "spec": {"kind": "Password",
+        "generator": {"passwordSpec": {"length": 12}}}},
+    {"kind": "ClusterGenerator", "spec": {"kind": "SSHKey",
+        "generator": {"sshKeySpec": {"keyType": "rsa", "keySize": 4096}}}},
+]  # fmt: skip
+"""examples/ has no generators: one of each kind the operator runs."""
+
 
 def write(target: str, name: str, data: bytes) -> None:
     folder = CORPUS / target
@@ -99,6 +123,10 @@ def main() -> None:
     for path, doc in GJSON:
         data = f"{path}\n{doc}".encode()
         write("gjson", digest(data), data)
+    for generator in GENERATORS:
+        raw = {"apiVersion": _GENERATORS, "metadata": {"name": "g", "namespace": "n"}, **generator}
+        data = json.dumps(raw, indent=1).encode()
+        write("api", f"generator-{digest(data)}", data)
     yaml = YAML(typ="safe")
     for manifest in sorted((ROOT / "examples").rglob("*.yaml")):
         for doc in yaml.load_all(manifest.read_text()):

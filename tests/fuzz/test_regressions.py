@@ -12,6 +12,7 @@ from secretsync.api.objects import parse_external_secret
 from secretsync.errors import ConfigError
 from secretsync.providers import gjson
 from secretsync.sops import inifmt
+from secretsync.sops.metadata import from_plain
 
 pytestmark = pytest.mark.unit
 
@@ -74,3 +75,17 @@ def test_gjson_text_that_is_not_json_is_a_typed_error_callers_still_catch(
 def test_gjson_lookup_in_text_that_is_not_json_is_not_json(text: str) -> None:
     with pytest.raises(gjson.NotJSON):
         gjson.lookup(text, "a.b")
+
+
+def test_an_infinite_shamir_threshold_is_a_config_error_naming_the_field() -> None:
+    raw = {"age": [{"recipient": "age1x", "enc": "x"}], "shamir_threshold": float("inf")}
+    with pytest.raises(ConfigError, match="must be an integer") as caught:
+        from_plain(raw)
+    assert caught.value.field == "sops.shamir_threshold"
+
+
+def test_a_duration_given_as_too_large_an_integer_is_a_config_error() -> None:
+    raw = {"metadata": {"name": "a"}, "spec": {**SPEC, "refreshInterval": 2**70}}
+    with pytest.raises(ConfigError, match="longer than a Go duration") as caught:
+        parse_external_secret(raw)
+    assert caught.value.field == "spec.refreshInterval"
