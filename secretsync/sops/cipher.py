@@ -1,7 +1,8 @@
 """AES-256-GCM value encryption in sops' `ENC[AES256_GCM,...]` format (aes/cipher.go).
 
-The IV is 32 random bytes (sops calls `NewGCMWithNonceSize(32)`); decryption accepts whatever
-length the file holds. The AAD is the value's key path joined by ':' with a trailing ':'.
+The IV is 32 random bytes (sops calls `NewGCMWithNonceSize(32)`); decryption accepts 8 to 128
+bytes, which is what the cryptography package's AES-GCM takes (Go takes any length). The AAD is
+the value's key path joined by ':' with a trailing ':'.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from secretsync.sops.values import from_bytes, to_bytes, type_tag
 DATA_KEY_SIZE = 32
 IV_SIZE = 32
 TAG_SIZE = 16
+MIN_IV_SIZE, MAX_IV_SIZE = 8, 128
 
 _ENC = re.compile(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]")
 
@@ -50,6 +52,12 @@ def parse(text: str) -> Sealed:
         raise DecryptionError("value has non-canonical base64 in its ENC[...] fields")
     if not iv or len(tag) != TAG_SIZE:
         raise DecryptionError("value has an invalid IV or tag length")
+    if not MIN_IV_SIZE <= len(iv) <= MAX_IV_SIZE:
+        # Go's GCM takes any IV length; the cryptography package only these. sops writes 32.
+        raise DecryptionError(
+            f"value has an IV of {len(iv)} bytes; secretsync reads {MIN_IV_SIZE} to "
+            f"{MAX_IV_SIZE} (sops writes {IV_SIZE})"
+        )
     return Sealed(data, iv, tag, match.group(4))
 
 

@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
 
 from secretsync.api.generators import parse_generator
 from secretsync.api.objects import parse_external_secret
-from secretsync.errors import ConfigError
+from secretsync.errors import ConfigError, DecryptionError
 from secretsync.providers import gjson
-from secretsync.sops import inifmt
+from secretsync.sops import cipher, inifmt
 from secretsync.sops.metadata import from_plain
 
 pytestmark = pytest.mark.unit
@@ -89,3 +90,11 @@ def test_a_duration_given_as_too_large_an_integer_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="longer than a Go duration") as caught:
         parse_external_secret(raw)
     assert caught.value.field == "spec.refreshInterval"
+
+
+@pytest.mark.parametrize("iv_size", [1, 7, 129])
+def test_an_iv_length_aes_gcm_cannot_take_is_a_decryption_error(iv_size: int) -> None:
+    iv = base64.b64encode(b"\0" * iv_size).decode()
+    text = f"ENC[AES256_GCM,data:Ig==,iv:{iv},tag:{'A' * 22}==,type:str]"
+    with pytest.raises(DecryptionError, match=f"an IV of {iv_size} bytes"):
+        cipher.ValueCipher(b"k" * 32).decrypt(text, "a:")
