@@ -223,7 +223,9 @@ def _tokenize(path: str) -> list[str | int]:
     parts = _SEPARATORS.split(path)
     tokens: list[str | int] = [parts[0]]
     for sep, part in zip(parts[1::2], parts[2::2], strict=True):
-        tokens.append(int(part) if sep == LIST_SEP and part.isdigit() else part)
+        # ASCII digits only, as Go's strconv.Atoi; isdigit() alone admits "²", which int() refuses.
+        index = sep == LIST_SEP and part.isascii() and part.isdigit()
+        tokens.append(int(part) if index else part)
     return tokens
 
 

@@ -13,7 +13,7 @@ from secretsync.api.objects import parse_external_secret
 from secretsync.errors import ConfigError, DecryptionError
 from secretsync.providers import gjson
 from secretsync.sops import cipher, inifmt
-from secretsync.sops.metadata import from_plain
+from secretsync.sops.metadata import from_plain, unflatten
 
 pytestmark = pytest.mark.unit
 
@@ -98,3 +98,9 @@ def test_an_iv_length_aes_gcm_cannot_take_is_a_decryption_error(iv_size: int) ->
     text = f"ENC[AES256_GCM,data:Ig==,iv:{iv},tag:{'A' * 22}==,type:str]"
     with pytest.raises(DecryptionError, match=f"an IV of {iv_size} bytes"):
         cipher.ValueCipher(b"k" * 32).decrypt(text, "a:")
+
+
+def test_a_flattened_metadata_key_with_non_ascii_digits_is_a_map_key() -> None:
+    assert unflatten([("age__list_²__map_enc", "x"), ("age__list_0__map_enc", "y")]) == {
+        "age": {"²": {"enc": "x"}, 0: {"enc": "y"}}
+    }
