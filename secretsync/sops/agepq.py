@@ -64,7 +64,10 @@ class Identity:
         pq, classic = self._keys()
         share_pq = pq.decapsulate(enc[:_MLKEM_CIPHERTEXT])
         ct_x = enc[_MLKEM_CIPHERTEXT:]
-        share_x = classic.exchange(X25519PublicKey.from_public_bytes(ct_x))
+        try:
+            share_x = classic.exchange(X25519PublicKey.from_public_bytes(ct_x))
+        except ValueError:
+            return None  # a low-order X25519 share (all zeros) opens for no identity
         public_x = classic.public_key().public_bytes_raw()
         key, nonce = _schedule(_combine(share_pq, share_x, ct_x, public_x))
         try:

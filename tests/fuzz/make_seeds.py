@@ -153,6 +153,22 @@ def sops_seeds() -> None:
         store = store_for(store_name)
         write(f"sops_{store_name}", f"plain-{fmt}", plain)
         write(f"sops_{store_name}", f"ours-{fmt}", engine.encrypt(plain, store, recipients))
+    pq_seeds()
+
+
+def pq_seeds() -> None:
+    """A post-quantum (age1pq1) recipient, so the fuzzer reaches our own stanza reader."""
+    identity, recipient = keys.generate(post_quantum=True)
+    (CORPUS / "keys" / "fuzz-pq.txt").write_text(
+        f"# A post-quantum key for the fuzz seeds only; it protects nothing else.\n{identity}\n"
+    )
+    store = store_for("yaml")
+    data = engine.encrypt(YAML_MULTI, store, engine.Recipients(((recipient,),)))
+    write("sops_yaml", "ours-pq-yaml-multi", data)
+    split = extract_metadata(store, store.load(data, "pq"))
+    assert split is not None
+    block = json.dumps(split[1], indent=1).encode()
+    write("sops_metadata", f"pq-{digest(block)}", block)
 
 
 def metadata_seeds() -> None:

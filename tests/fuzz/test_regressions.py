@@ -12,7 +12,7 @@ from secretsync.api.generators import parse_generator
 from secretsync.api.objects import parse_external_secret
 from secretsync.errors import ConfigError, DecryptionError
 from secretsync.providers import gjson
-from secretsync.sops import cipher, inifmt
+from secretsync.sops import agepq, cipher, inifmt
 from secretsync.sops.metadata import from_plain, unflatten
 
 pytestmark = pytest.mark.unit
@@ -104,3 +104,8 @@ def test_a_flattened_metadata_key_with_non_ascii_digits_is_a_map_key() -> None:
     assert unflatten([("age__list_²__map_enc", "x"), ("age__list_0__map_enc", "y")]) == {
         "age": {"²": {"enc": "x"}, 0: {"enc": "y"}}
     }
+
+
+def test_a_post_quantum_stanza_with_a_low_order_x25519_share_opens_for_no_one() -> None:
+    identity = agepq.generate()
+    assert identity.unwrap(bytes(agepq.ENC_SIZE), bytes(32)) is None
