@@ -24,7 +24,7 @@ import pytest
 from _pytest.nodeid import coerce_node_id
 from kubernetes import client
 
-from tests.testbed import bao, baodb, binaries, cluster, paths, postgres, stack
+from tests.testbed import bao, baodb, binaries, cluster, paths, pgconsumer, postgres, stack
 from tests.testbed.git import GitServer
 from tests.testbed.procs import TestbedError
 
@@ -155,6 +155,17 @@ def postgres_db() -> Iterator[postgres.Postgres]:
 def bao_database(bao_dev: bao.Bao, postgres_db: postgres.Postgres) -> baodb.DatabaseEngine:
     """OpenBao's database engine, at a mount of this run's own, against `postgres_db`."""
     return baodb.configure(bao_dev, postgres_db)
+
+
+@pytest.fixture
+def pg_consumers(
+    kube_api: client.ApiClient, namespace: str, postgres_db: postgres.Postgres
+) -> Iterator[pgconsumer.Consumers]:
+    """Pods in the test's namespace annotated for it log in to `postgres_db` every 100 ms
+    (tests/testbed/pgconsumer.py); the test reads their counts."""
+    consumers = pgconsumer.Consumers(kube_api, namespace, postgres_db).start()
+    yield consumers
+    consumers.stop()
 
 
 @pytest.fixture(scope="session")
