@@ -9,9 +9,12 @@ Deployment.
 
 Without overlap the superseded lease is revoked as soon as the new credential is written, while
 the old pods still hold it: the failed logins of that window are counted and recorded (the
-junit property `failed_serving_logins`, and printed), not asserted away. At the end only the
-current login exists in pg_roles, no session of a revoked one is left in pg_stat_activity, and
-deleting the ExternalSecret leaves none.
+junit property `failed_serving_logins`, and printed), not asserted away. With overlap
+(`spec.rollout.overlap`) the previous login outlives the rollout and its grace: 0 failed logins.
+A rotation to a login that cannot log in (a NOLOGIN role) is rolled back to the previous login,
+still valid, with 0 failed logins of a serving pod, and the new lease is revoked. At the end
+only the current login exists in pg_roles, no session of a revoked one is left in
+pg_stat_activity, and deleting the ExternalSecret leaves none.
 
 ROTATIONS (10 by default, SECRETSYNC_ROTATIONS to change it: 50 is the bench-style run) rotations
 of about 4-5 s each: minReadySeconds 1 on three pods rolled one at a time.
@@ -133,18 +136,6 @@ def _rolled_to(api: client.ApiClient, namespace: str, consumers: pgconsumer.Cons
     )
 
 
-def _rotate(kube: Cluster, api: client.ApiClient, consumers: pgconsumer.Consumers,
-            step: int) -> tuple[str, str]:  # fmt: skip
-    """Force one rotation and wait until every consumer runs on the new login; (old, new)."""
-    old = _user(kube)
-    kube.patch_es(SECRET, {"metadata": {"annotations": {FORCE_SYNC: f"{step}-{time.time()}"}}})
-    new: str = eventually(lambda: (u := _user(kube)) != old and u, timeout=30,
-                          what=f"rotation {step}: a new credential")  # fmt: skip
-    eventually(lambda: _rolled_to(api, kube.namespace, consumers, new), timeout=60,
-               what=f"rotation {step}: the consumers on the new login")  # fmt: skip
-    return old, new
-
-
 def _sessions(db: postgres.Postgres, like: str) -> list[str]:
     query = f"SELECT usename FROM pg_stat_activity WHERE usename LIKE '{like}'"  # noqa: S608 - test-chosen pattern
     return [line for line in postgres.sql(db, query).splitlines() if line]
@@ -158,6 +149,88 @@ def _gone(kube: Cluster, name: str) -> bool:
     return False
 
 
+def _setup(kube: Cluster, api: client.ApiClient, server: bao.Bao,
+           engine: baodb.DatabaseEngine, consumers: pgconsumer.Consumers, start: Start,
+           rollout: dict[str, Any]) -> tuple[str, str]:  # fmt: skip
+    """The generator, the ExternalSecret, the operator and the consumers up on the first
+    login; the role's name and pg_roles pattern."""
+    path, like = _role(server, engine)
+    _generator(kube, server, path)
+    _es(kube, rollout)
+    start()
+    condition(kube, SECRET, "True", "SecretSynced", timeout=30)
+    first = _user(kube)
+    _consumer(api, kube.namespace)
+    eventually(lambda: _rolled_to(api, kube.namespace, consumers, first), timeout=60,
+               what="the consumers up on the first login")  # fmt: skip
+    assert consumers.totals()["failed_serving"] == consumers.totals()["failed_start"] == 0
+    return path.rsplit("/", 1)[-1], like
+
+
+def _rotate(kube: Cluster, api: client.ApiClient, db: postgres.Postgres,
+            consumers: pgconsumer.Consumers, step: int, *, overlap: bool) -> str:  # fmt: skip
+    """Force one rotation and wait until every consumer runs on the new login (and, with
+    overlap, the previous one is revoked after its grace); the new login."""
+    old = _user(kube)
+    kube.patch_es(SECRET, {"metadata": {"annotations": {FORCE_SYNC: f"{step}-{time.time()}"}}})
+    new: str = eventually(lambda: (u := _user(kube)) != old and u, timeout=30,
+                          what=f"rotation {step}: a new credential")  # fmt: skip
+    if overlap:
+        # Written, not yet rolled out (new pods need a second of readiness): still valid.
+        assert postgres.roles(db, old) == [old], "the previous login was revoked early"
+    else:
+        # Without overlap the old login is dropped at the write, before the rollout ends.
+        assert postgres.roles(db, old) == []
+    eventually(lambda: _rolled_to(api, kube.namespace, consumers, new), timeout=60,
+               what=f"rotation {step}: the consumers on the new login")  # fmt: skip
+    if overlap:
+        eventually(lambda: postgres.roles(db, old) == [], timeout=30,
+                   what=f"rotation {step}: the previous login revoked after its grace")  # fmt: skip
+    return new
+
+
+def _rotations(kube: Cluster, api: client.ApiClient, db: postgres.Postgres,
+               consumers: pgconsumer.Consumers, *, overlap: bool) -> list[int]:  # fmt: skip
+    """ROTATIONS forced rotations; the failed logins of serving pods in each."""
+    per_rotation: list[int] = []
+    users = {_user(kube)}
+    for step in range(1, ROTATIONS + 1):
+        served = consumers.totals()["failed_serving"]
+        users.add(_rotate(kube, api, db, consumers, step, overlap=overlap))
+        per_rotation.append(consumers.totals()["failed_serving"] - served)
+    assert len(users) == ROTATIONS + 1
+    return per_rotation
+
+
+def _record(consumers: pgconsumer.Consumers, per_rotation: list[int], label: str,
+            record_property: Callable[[str, object], None]) -> dict[str, int]:  # fmt: skip
+    totals = consumers.totals()
+    record_property("rotations", ROTATIONS)
+    record_property("failed_serving_logins", totals["failed_serving"])
+    record_property("failed_serving_per_rotation", per_rotation)
+    record_property("failed_start_logins", totals["failed_start"])
+    record_property("ok_logins", totals["ok"])
+    print(f"{label}, {ROTATIONS} rotations: {totals['failed_serving']} failed logins of "
+          f"serving pods ({per_rotation}), {totals['failed_start']} of pods that never "
+          f"served, {totals['ok']} ok")  # fmt: skip
+    return totals
+
+
+def _no_leaks(kube: Cluster, db: postgres.Postgres, consumers: pgconsumer.Consumers,
+              like: str) -> None:  # fmt: skip
+    """Only the current login exists and no session of another is open; deleting the
+    ExternalSecret revokes that one too."""
+    current = _user(kube)
+    assert postgres.roles(db, like) == [current]
+    consumers.stop()
+    assert set(_sessions(db, like)) <= {current}
+    kube.custom.delete_namespaced_custom_object(ES_GROUP, "v1", kube.namespace,
+                                                "externalsecrets", SECRET)  # fmt: skip
+    eventually(lambda: _gone(kube, SECRET), timeout=20, what="the ExternalSecret to go")
+    assert postgres.roles(db, like) == []
+    assert _sessions(db, like) == []
+
+
 def test_rotations_without_overlap_show_the_window(
     proof_kube: Cluster,
     kube_api: client.ApiClient,
@@ -169,49 +242,79 @@ def test_rotations_without_overlap_show_the_window(
     record_property: Callable[[str, object], None],
 ) -> None:
     kube = proof_kube
-    path, like = _role(bao_dev, bao_database)
-    _generator(kube, bao_dev, path)
-    _es(kube, {})
-    start_operator()
-    condition(kube, SECRET, "True", "SecretSynced", timeout=30)
-    first = _user(kube)
-    _consumer(kube_api, kube.namespace)
-    eventually(lambda: _rolled_to(kube_api, kube.namespace, pg_consumers, first), timeout=60,
-               what="the consumers up on the first login")  # fmt: skip
-    before = pg_consumers.totals()
-
-    per_rotation: list[int] = []
-    users = {first}
-    for step in range(1, ROTATIONS + 1):
-        served = pg_consumers.totals()["failed_serving"]
-        old, new = _rotate(kube, kube_api, pg_consumers, step)
-        users.add(new)
-        # Without overlap the old login is dropped at the write, before the rollout ends.
-        assert postgres.roles(postgres_db, old) == []
-        per_rotation.append(pg_consumers.totals()["failed_serving"] - served)
-
-    totals = pg_consumers.totals()
-    record_property("rotations", ROTATIONS)
-    record_property("failed_serving_logins", totals["failed_serving"])
-    record_property("failed_serving_per_rotation", per_rotation)
-    record_property("ok_logins", totals["ok"])
-    print(f"overlap off, {ROTATIONS} rotations: {totals['failed_serving']} failed logins of "
-          f"serving pods ({per_rotation}), {totals['ok']} ok")  # fmt: skip
-
+    _, like = _setup(kube, kube_api, bao_dev, bao_database, pg_consumers, start_operator, {})
+    per_rotation = _rotations(kube, kube_api, postgres_db, pg_consumers, overlap=False)
+    totals = _record(pg_consumers, per_rotation, "overlap off", record_property)
     # The counts are real: every pod logged in, and every rotation's pods were counted.
-    assert before["failed_serving"] == 0 and before["failed_start"] == 0
     assert totals["pods"] == REPLICAS * (ROTATIONS + 1)
     assert all(p.ok > 0 for p in pg_consumers.counts()), "a pod never logged in"
     assert totals["failed_start"] == 0, "a new pod started with a credential that did not work"
-    assert len(users) == ROTATIONS + 1
     assert sum(per_rotation) == totals["failed_serving"]
+    _no_leaks(kube, postgres_db, pg_consumers, like)
 
-    # Nothing leaked: only the current login exists, and no session of an old one is open.
-    current = _user(kube)
-    assert postgres.roles(postgres_db, like) == [current]
-    pg_consumers.stop()
-    assert set(_sessions(postgres_db, like)) <= {current}
-    kube.custom.delete_namespaced_custom_object(ES_GROUP, "v1", kube.namespace,
-                                                "externalsecrets", SECRET)  # fmt: skip
-    eventually(lambda: _gone(kube, SECRET), timeout=20, what="the ExternalSecret to go")
-    assert postgres.roles(postgres_db, like) == []
+
+def test_rotations_with_overlap_fail_no_login(
+    proof_kube: Cluster,
+    kube_api: client.ApiClient,
+    start_operator: Start,
+    bao_dev: bao.Bao,
+    postgres_db: postgres.Postgres,
+    bao_database: baodb.DatabaseEngine,
+    pg_consumers: pgconsumer.Consumers,
+    record_property: Callable[[str, object], None],
+) -> None:
+    kube = proof_kube
+    overlap = {"overlap": {"grace": "2s"}}
+    _, like = _setup(kube, kube_api, bao_dev, bao_database, pg_consumers, start_operator, overlap)
+    per_rotation = _rotations(kube, kube_api, postgres_db, pg_consumers, overlap=True)
+    totals = _record(pg_consumers, per_rotation, "overlap on", record_property)
+    assert totals["pods"] == REPLICAS * (ROTATIONS + 1)
+    assert all(p.ok > 0 for p in pg_consumers.counts()), "a pod never logged in"
+    assert totals["failed_serving"] == 0, f"failed logins per rotation: {per_rotation}"
+    assert totals["failed_start"] == 0
+    _no_leaks(kube, postgres_db, pg_consumers, like)
+
+
+def test_a_broken_credential_is_rolled_back_with_no_failed_login(
+    proof_kube: Cluster,
+    kube_api: client.ApiClient,
+    start_operator: Start,
+    bao_dev: bao.Bao,
+    postgres_db: postgres.Postgres,
+    bao_database: baodb.DatabaseEngine,
+    pg_consumers: pgconsumer.Consumers,
+    record_property: Callable[[str, object], None],
+) -> None:
+    kube = proof_kube
+    overlap = {"overlap": {"grace": "2s"}}
+    role, like = _setup(kube, kube_api, bao_dev, bao_database, pg_consumers, start_operator,
+                        overlap)  # fmt: skip
+    good = _user(kube)
+    # The role now issues logins that cannot log in: the next credential is broken.
+    nologin = baodb.CREATE.replace("WITH LOGIN", "WITH NOLOGIN")
+    bao.request(bao_dev, "POST", f"{bao_database.mount}/roles/{role}",
+                {"creation_statements": [nologin]})  # fmt: skip
+    kube.patch_es(SECRET, {"metadata": {"annotations": {FORCE_SYNC: "broken"}}})
+    broken: str = eventually(lambda: (u := _user(kube)) != good and u, timeout=30,
+                             what="the broken credential written")  # fmt: skip
+    assert postgres.roles(postgres_db, broken) == [broken]
+    eventually(lambda: _rollout_failed(kube), timeout=90, what="RolloutFailed")
+    eventually(lambda: _user(kube) == good, timeout=30, what="the previous login restored")
+    eventually(lambda: _rolled_to(kube_api, kube.namespace, pg_consumers, good), timeout=60,
+               what="the consumers back on the previous login")  # fmt: skip
+    eventually(lambda: postgres.roles(postgres_db, broken) == [], timeout=30,
+               what="the broken credential's lease revoked")  # fmt: skip
+    assert postgres.roles(postgres_db, good) == [good]
+
+    served = pg_consumers.totals()["failed_serving"]
+    _record(pg_consumers, [served], "broken credential", record_property)
+    assert served == 0, "a serving pod failed to log in"
+    # The pods started on the broken login never logged in (and so never became Ready).
+    on_broken = [p for p in pg_consumers.counts() if p.user == broken]
+    assert on_broken and all(p.ok == 0 and p.failed_start > 0 for p in on_broken)
+    _no_leaks(kube, postgres_db, pg_consumers, like)
+
+
+def _rollout_failed(kube: Cluster) -> bool:
+    conditions = (kube.es(SECRET).get("status") or {}).get("conditions") or []
+    return any(x.get("type") == "RolloutFailed" and x.get("status") == "True" for x in conditions)
