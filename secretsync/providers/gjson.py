@@ -40,7 +40,7 @@ class NotJSON(ConfigError, ValueError):
 def loads(text: str | bytes) -> Any:
     """Decode JSON keeping numbers as their text; NaN and Infinity are not JSON, as in Go."""
     try:
-        return json.loads(text, parse_int=Number, parse_float=Number, parse_constant=_no_constant)
+        value = json.loads(text, parse_int=Number, parse_float=Number, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         # The message gives a position only, never the text: the text may be a secret.
         raise NotJSON(f"is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
@@ -48,6 +48,23 @@ def loads(text: str | bytes) -> Any:
         raise NotJSON("is not JSON: the bytes are not UTF-8") from None
     except RecursionError:
         raise NotJSON("is not JSON we can read: it nests too deeply") from None
+    return _without_surrogates(value)
+
+
+def _without_surrogates(value: Any) -> Any:
+    """Go decodes a lone surrogate escape (`"\\ud800"`) to U+FFFD; Python keeps it, and it
+    cannot become Secret bytes."""
+    if isinstance(value, Number):
+        return value
+    if isinstance(value, str):
+        if any("\ud800" <= char <= "\udfff" for char in value):
+            return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in value)
+        return value
+    if isinstance(value, list):
+        return [_without_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def _no_constant(name: str) -> Any:

@@ -38,14 +38,24 @@ def _convert(value: Any) -> Value:
         return value.branch
     if isinstance(value, list):
         return tuple(_convert(v) for v in value)
+    if isinstance(value, str):
+        return _go_text(value)
     return value  # type: ignore[no-any-return]
+
+
+def _go_text(text: str) -> str:
+    """A lone surrogate escape (`"\\ud800"`) decodes to U+FFFD in Go; Python keeps it, and it
+    could not be written back as UTF-8. Paired escapes were already joined by the decoder."""
+    if not any("\ud800" <= char <= "\udfff" for char in text):
+        return text
+    return "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in text)
 
 
 class _Pairs:
     """Object pairs kept in file order, duplicates included, as Go's token decoder does."""
 
     def __init__(self, pairs: list[tuple[str, Any]]) -> None:
-        self.branch = Branch(tuple((k, _convert(v)) for k, v in pairs))
+        self.branch = Branch(tuple((_go_text(k), _convert(v)) for k, v in pairs))
 
 
 def load(data: bytes, source: str = "input") -> tuple[Branch, ...]:

@@ -149,6 +149,13 @@ class Composer:
         return result
 
     def scalar(self, event: Ev) -> Value:
+        if event.style == '"' and _has_surrogate(event.value):
+            # Only a `\uD800` escape yields one (the text was strict UTF-8); go-yaml refuses it.
+            raise ConfigError(
+                f"has an escape for a UTF-16 surrogate at line {event.line + 1}, which is not a "
+                "character; go-yaml refuses it too",
+                field=self.source,
+            )
         tag = event.tag
         if tag is None and event.style is None:
             return resolve_plain(event.value)
@@ -209,3 +216,7 @@ class Composer:
         if not start.flow:
             items += [c for c, _ in self.own_line(end.line, start.column)]
         return tuple(items)
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= char <= "\udfff" for char in text)

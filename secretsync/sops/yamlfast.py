@@ -8,6 +8,8 @@ documents...) makes it give up, and the caller parses the text with ruamel inste
 
 from __future__ import annotations
 
+import sys
+
 from secretsync.sops.tree import Branch
 from secretsync.sops.yamlcompose import EOF_LINE, Composer, Ev, scan_comments
 
@@ -281,6 +283,8 @@ def _double(line: str, col: int) -> tuple[str, int]:
             digits = line[pos + 2 : pos + 2 + _HEX[code]]
             if len(digits) != _HEX[code] or any(c not in "0123456789abcdefABCDEF" for c in digits):
                 raise _Bail
+            if int(digits, 16) > sys.maxunicode:
+                raise _Bail  # ruamel reports it (yamlfmt.load_events)
             out.append(chr(int(digits, 16)))
             pos += 2 + _HEX[code]
         else:

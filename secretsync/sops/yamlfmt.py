@@ -92,6 +92,11 @@ def load_events(text: str, source: str) -> list[Any]:
         raise ConfigError(f"is not valid YAML{line}", field=source) from None
     except YAMLError:
         raise ConfigError("is not valid YAML", field=source) from None
+    except ValueError:
+        # ruamel's chr() on an escape beyond U+10FFFF; go-yaml refuses it too.
+        raise ConfigError(
+            "is not valid YAML: an escape names no Unicode character", field=source
+        ) from None
 
 
 def load(data: bytes, source: str = "input") -> tuple[Branch, ...]:

@@ -36,7 +36,17 @@ class Stringer(Protocol):
 
 def to_bytes(text: str) -> bytes:
     """The Go bytes of a string (lone surrogates are the raw bytes we could not decode)."""
-    return text.encode("utf-8", "surrogateescape")
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        # Another surrogate (from a `\ud800` escape in JSON or YAML, or `printf "%c"` of one)
+        # is no character and no raw byte; Go has U+FFFD in its place.
+        return "".join(_no_surrogate(char) for char in text).encode("utf-8", "surrogateescape")
+
+
+def _no_surrogate(char: str) -> str:
+    raw_byte = "\udc80" <= char <= "\udcff"
+    return "\ufffd" if "\ud800" <= char <= "\udfff" and not raw_byte else char
 
 
 def from_bytes(data: bytes) -> str:

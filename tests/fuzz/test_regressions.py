@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 import pytest
@@ -12,8 +13,10 @@ from secretsync.api.generators import parse_generator
 from secretsync.api.objects import parse_external_secret
 from secretsync.errors import ConfigError, DecryptionError
 from secretsync.providers import gjson
-from secretsync.sops import agepq, cipher, inifmt
+from secretsync.sops import agepq, cipher, engine, inifmt, jsonfmt
+from secretsync.sops.formats import store_for
 from secretsync.sops.metadata import from_plain, unflatten
+from secretsync.template import render
 
 pytestmark = pytest.mark.unit
 
@@ -109,3 +112,41 @@ def test_a_flattened_metadata_key_with_non_ascii_digits_is_a_map_key() -> None:
 def test_a_post_quantum_stanza_with_a_low_order_x25519_share_opens_for_no_one() -> None:
     identity = agepq.generate()
     assert identity.unwrap(bytes(agepq.ENC_SIZE), bytes(32)) is None
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'a: 1\nb: "\\uD800"\n', "f.yaml: has an escape for a UTF-16 surrogate at line 2"),
+        (b'a: ["\\U00110000"]\n', "f.yaml: is not valid YAML: an escape names no Unicode"),
+    ],
+)
+def test_a_yaml_escape_that_is_no_character_is_a_config_error(data: bytes, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        engine.load_plain(data, store_for("yaml"), "f.yaml")
+
+
+def test_a_lone_surrogate_escape_in_json_reads_as_u_fffd_as_in_go() -> None:
+    (branch,) = jsonfmt.load(b'{"\\ud800": ["a\\udfffb", "\\ud83d\\ude00"]}')
+    assert branch.items == (("\ufffd", ("a\ufffdb", "\U0001f600")),)
+    assert gjson.loads('{"\\ud800": ["a\\udc80"]}') == {"\ufffd": ["a\ufffd"]}
+    found = gjson.lookup('{"a": "\\ud800"}', "a")
+    assert found is not None
+    assert gjson.byte_value(found.value) == "\ufffd".encode()
+
+
+@pytest.mark.parametrize(
+    ("template", "rendered"),
+    [
+        ('{{ fromJson "{\\"a\\": \\"\\\\ud800\\"}" | toJson }}', '{"a":"\ufffd"}'),
+        ('{{ printf "%c" 55296 }}', "\ufffd"),
+    ],
+)
+def test_a_surrogate_in_a_rendered_template_is_written_as_u_fffd(
+    template: str, rendered: str
+) -> None:
+    assert render({"k": template}, {}) == {"k": rendered.encode()}
+
+
+def test_raw_bytes_carried_as_surrogates_still_render_unchanged() -> None:
+    assert render({"k": "{{ .raw }}"}, {"raw": b"\xff\x00\xfe"}) == {"k": b"\xff\x00\xfe"}
