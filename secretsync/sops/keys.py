@@ -247,7 +247,8 @@ def _dearmor_text(enc: str) -> str:
 def _dearmor(enc: str) -> bytes:
     text = enc.strip()
     if not text.startswith(ARMOR_BEGIN):
-        return text.encode()
+        # dotenv and INI keep bytes that are not UTF-8 as surrogates: give them back as bytes.
+        return text.encode("utf-8", "surrogateescape")
     body = text.removeprefix(ARMOR_BEGIN).removesuffix(ARMOR_END)
     return _b64decode("".join(body.split()))
 

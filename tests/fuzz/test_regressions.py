@@ -13,7 +13,7 @@ from secretsync.api.generators import parse_generator
 from secretsync.api.objects import parse_external_secret
 from secretsync.errors import ConfigError, DecryptionError
 from secretsync.providers import gjson
-from secretsync.sops import agepq, cipher, engine, inifmt, jsonfmt
+from secretsync.sops import agepq, cipher, engine, inifmt, jsonfmt, keys
 from secretsync.sops.formats import store_for
 from secretsync.sops.metadata import from_plain, unflatten
 from secretsync.template import render
@@ -150,3 +150,9 @@ def test_a_surrogate_in_a_rendered_template_is_written_as_u_fffd(
 
 def test_raw_bytes_carried_as_surrogates_still_render_unchanged() -> None:
     assert render({"k": "{{ .raw }}"}, {"raw": b"\xff\x00\xfe"}) == {"k": b"\xff\x00\xfe"}
+
+
+def test_an_age_enc_that_is_not_utf8_fails_to_open_with_a_pq_identity() -> None:
+    identities = keys.parse_identities(str(agepq.generate()))
+    with pytest.raises(DecryptionError):
+        keys.unwrap("-> mlkem768x25519 \udcb8", identities)
