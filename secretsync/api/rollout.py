@@ -30,6 +30,16 @@ class RolloutTarget:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class Overlap:
+    grace: Duration = field(
+        "How long the previous credential stays valid after every consumer is healthy on the "
+        "new one, before its lease is revoked.",
+        default=Duration(seconds=30),
+        schema_default="30s",
+    )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Rollout:
     targets: tuple[RolloutTarget, ...] = field("Workloads to restart.", default=())
     discover: bool = field("Also restart every pod template using the Secret.", default=False)
@@ -40,4 +50,10 @@ class Rollout:
     )
     on_failure: OnFailure = field(
         "Rollback restores the last good data.", default=OnFailure.ROLLBACK
+    )
+    overlap: Overlap | None = field(
+        "Overlap rotation of issued credentials (VaultDynamicSecret): the previous lease stays "
+        "valid until every consumer is healthy on the new credential and the grace has passed; "
+        "a rollout that fails rolls back to it and revokes the new one.",
+        default=None,
     )

@@ -48,10 +48,24 @@ class Lease:
     revoke_on_delete: bool = True
     """The generator's `lease.revokeOnDelete` when it issued the lease."""
 
+    data_hash: str = ""
+    """The hash of the data written with it (the rollout engine's `dataHash`), so that a
+    rollback, which restores older data, tells which leases the Secret holds again."""
+
+    retiring: bool = False
+    """Superseded, kept valid for an overlap rotation (reconcile/overlap.py): the Secret no
+    longer holds it, consumers may still use it."""
+
+    revoke_at: float | None = None
+    """Unix time a retiring lease is revoked ("pending revocation until"); None while it waits
+    for the consumers to be healthy on the new credential."""
+
 
 class Action(enum.Enum):
     RENEW = "Renew"
     REISSUE = "Reissue"
+    RETIRE = "Retire"
+    """A retiring lease's revocation or its end (reconcile/overlap.py decides which)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,6 +135,9 @@ def _lease(item: Mapping[str, Any]) -> Lease:
         capped=bool(item.get("capped", False)),
         renew_at=float(item.get("renew_at", 2 / 3)),
         revoke_on_delete=bool(item.get("revoke_on_delete", True)),
+        data_hash=str(item.get("data_hash") or ""),
+        retiring=bool(item.get("retiring", False)),
+        revoke_at=None if item.get("revoke_at") is None else float(item["revoke_at"]),
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from secretsync.errors import SecretSyncError
 from secretsync.generators import leases as lease_rules
 from secretsync.generators.leases import Action, Lease, Step
-from secretsync.reconcile import lease_plan
+from secretsync.reconcile import lease_plan, overlap
 from secretsync.reconcile.ports import Events, Result, Secrets
 from secretsync.resolve.resolver import Resolver, StoreLookup
 
@@ -67,6 +67,8 @@ class Issued:
 
     leases: list[Lease] = dataclasses.field(default_factory=list)
     written: bool = False
+    recorded: list[Lease] = dataclasses.field(default_factory=list)
+    """What the written Secret's annotation holds (the issued leases and the retiring ones)."""
 
     def add(self, lease: Lease) -> None:
         self.leases.append(lease)
@@ -90,28 +92,71 @@ class LeaseKeeper:
     # --- between refreshes -------------------------------------------------------------------
 
     def tend(
-        self, raw: Mapping[str, Any], existing: Mapping[str, Any] | None
+        self, raw: Mapping[str, Any], existing: Mapping[str, Any] | None, grace: float = 0.0
     ) -> tuple[Step | None, bool]:
-        """Renew the Secret's leases that are due for it; the next step of its leases (a
-        re-issue due now asks the caller for a sync) and whether the Secret was written."""
+        """Take the retiring leases' next step (overlap.py decides from the annotation and
+        status.rollout) and renew the leases that are due for it; the next step of the leases
+        (a re-issue due now asks the caller for a sync) and whether the Secret was written."""
         held = self.held(existing)
-        step = lease_plan.next_step(held)
         now = self.clock()
-        if existing is None or lease_plan.due(step, now) is not Action.RENEW:
-            return step, False
+        plan = overlap.decide(held, overlap.view(raw.get("status")), now, grace)
+        if existing is None:
+            return lease_plan.next_step(held, plan.wake_at), False
         namespace, name, _ = _where(raw)
-        updated = [self._renewed(raw, lease, now) for lease in held]
+        updated = list(plan.leases)
+        step = lease_plan.next_step(updated, plan.wake_at)
+        renew = lease_plan.due(step, now) is Action.RENEW
+        if not plan.changed and not renew:
+            return step, False
+        if plan.revoke:
+            # Revoked before the annotation lets go of them: a crash in between revokes again
+            # (harmless), never forgets one.
+            self._revoke(raw, plan.revoke, "previous")
+        if renew:
+            updated = [self._renewed(raw, lease, now) for lease in updated]
         try:
             self.secrets.replace(namespace, lease_plan.with_leases(existing, updated))
         except SecretSyncError as exc:
-            # The Secret changed meanwhile: the next look renews again (harmless).
+            # The Secret changed meanwhile (a rollback restored it, say): the next look decides
+            # again from what is recorded then (harmless).
             log.warning(
-                "lease renewal not recorded",
+                "lease annotation not recorded",
                 extra={"object": f"{namespace}/{name}", "reason": type(exc).__name__},
             )
-            return step, False
-        log.info("leases renewed", extra={"object": f"{namespace}/{name}"})
-        return lease_plan.next_step(updated), True
+            return lease_plan.next_step(held, now + overlap.POLL_SECONDS), False
+        self._said(raw, plan)
+        if renew:
+            log.info("leases renewed", extra={"object": f"{namespace}/{name}"})
+        after = overlap.decide(updated, overlap.view(raw.get("status")), now, grace)
+        return lease_plan.next_step(updated, after.wake_at), True
+
+    def _said(self, raw: Mapping[str, Any], plan: overlap.Plan) -> None:
+        """Events for the steps of an overlap rotation (generators and times, never IDs)."""
+        namespace, name, _ = _where(raw)
+        where = {"object": f"{namespace}/{name}", "stage": plan.stage.value}
+        if plan.restored:
+            message = (
+                f"rolled back: the previous credential of {_generators(plan.restored)} is "
+                "current again; the new lease(s) are revoked when the rollback is healthy"
+            )
+            self.events.record(raw, "ExternalSecret", "LeaseRestored", message)
+            log.info("previous leases current again", extra=where)
+        if plan.scheduled:
+            until = overlap.pending_message(plan.scheduled)
+            message = (
+                f"{len(plan.scheduled)} previous lease(s) of {_generators(plan.scheduled)} "
+                f"pending revocation until {until}"
+            )
+            self.events.record(raw, "ExternalSecret", "LeaseRevocationScheduled", message)
+            log.info("previous leases pending revocation", extra=where)
+        if plan.revoke:
+            message = (
+                f"revoked {len(plan.revoke)} previous lease(s) of {_generators(plan.revoke)}: "
+                "the consumers are healthy without them and the grace has passed"
+            )
+            self.events.record(raw, "ExternalSecret", "LeasesRetired", message)
+        if plan.expired:
+            log.info("retiring leases expired", extra=where)
 
     def _renewed(self, raw: Mapping[str, Any], lease: Lease, now: float) -> Lease:
         step = lease_rules.next_step(lease, lease.renew_at)
@@ -143,21 +188,39 @@ class LeaseKeeper:
         namespace, name, _ = _where(raw)
         self.finalizers.add(namespace, name, lease_plan.FINALIZER)
 
+    def recorded(
+        self,
+        existing: Mapping[str, Any] | None,
+        issued: Sequence[Lease],
+        data_hash: str,
+        overlap_on: bool,
+    ) -> tuple[list[Lease], list[Lease]]:
+        """The leases to write with new data (issued, plus the retiring ones under overlap) and
+        those revoked once it is written (overlap.written decides)."""
+        return overlap.written(self.held(existing), issued, data_hash, overlap_on)
+
     @staticmethod
-    def body(body: Mapping[str, Any], issued: Sequence[Lease]) -> dict[str, Any]:
-        return lease_plan.with_leases(body, issued)
+    def body(body: Mapping[str, Any], recorded: Sequence[Lease]) -> dict[str, Any]:
+        return lease_plan.with_leases(body, recorded)
 
     def after_write(
-        self, raw: Mapping[str, Any], existing: Mapping[str, Any] | None, issued: Sequence[Lease]
+        self, raw: Mapping[str, Any], recorded: Sequence[Lease], gone: Sequence[Lease]
     ) -> None:
-        """The Secret now holds `issued`: revoke what it held before, and drop the finalizer
+        """The Secret now holds `recorded`: revoke what it let go of, and drop the finalizer
         when nothing left needs it."""
-        gone = lease_rules.superseded(self.held(existing), issued)
-        self._revoke(raw, lease_plan.revoke_now(gone), "superseded")
+        self._revoke(raw, gone, "superseded")
+        retiring = [lease for lease in recorded if lease.retiring]
+        if retiring:
+            message = (
+                f"new credential written; {len(retiring)} previous lease(s) of "
+                f"{_generators(retiring)} stay valid until every consumer is healthy on it "
+                "and the grace has passed"
+            )
+            self.events.record(raw, "ExternalSecret", "LeaseRetiring", message)
         if (
             self.finalizers is not None
             and lease_plan.FINALIZER in _finalizers(raw)
-            and not lease_plan.wants_finalizer(issued)
+            and not lease_plan.wants_finalizer(recorded)
         ):
             namespace, name, _ = _where(raw)
             try:
@@ -168,15 +231,41 @@ class LeaseKeeper:
                     extra={"object": f"{namespace}/{name}", "reason": type(exc).__name__},
                 )
 
+    def unwatched(self, raw: Mapping[str, Any], grace: float) -> None:
+        """No rollout was started for the data just written (nothing to restart): the retiring
+        leases are not waiting for consumers, only for the grace."""
+        namespace, name, target = _where(raw)
+        try:
+            secret = self.secrets.get(namespace, target)
+            held = self.held(secret)
+            if secret is None or not any(lease.retiring for lease in held):
+                return
+            timed = overlap.settle_now(held, self.clock(), grace)
+            self.secrets.replace(namespace, lease_plan.with_leases(secret, timed))
+        except SecretSyncError as exc:
+            # They wait for their expiry instead: late, never early.
+            log.warning(
+                "retiring leases not scheduled",
+                extra={"object": f"{namespace}/{name}", "reason": type(exc).__name__},
+            )
+
     def discard(self, raw: Mapping[str, Any], issued: Issued) -> None:
         """What a sync issued and did not write: revoked, so nothing leaks."""
         if not issued.written:
             self._revoke(raw, issued.leases, "unwritten")
             issued.leases.clear()
 
+    def next_step(
+        self, raw: Mapping[str, Any], leases: Sequence[Lease], grace: float
+    ) -> Step | None:
+        """The leases' next step, including the retiring ones' (a rotation waiting for its
+        consumers is looked at again soon)."""
+        plan = overlap.decide(leases, overlap.view(raw.get("status")), self.clock(), grace)
+        return lease_plan.next_step(leases, plan.wake_at)
+
     def kept(self, existing: Mapping[str, Any] | None, issued: Issued) -> list[Lease]:
         """The leases the Secret holds after the sync."""
-        return issued.leases if issued.written else self.held(existing)
+        return issued.recorded if issued.written else self.held(existing)
 
     def _revoke(self, raw: Mapping[str, Any], leases: Sequence[Lease], why: str) -> None:
         namespace, name, _ = _where(raw)
@@ -249,4 +338,3 @@ class LeaseKeeper:
             )
             return Result(next_refresh=None, failed=True)
         return Result(next_refresh=None)
-

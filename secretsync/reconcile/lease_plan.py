@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from secretsync.errors import ConfigError, NotFound, SecretSyncError, Unsupported
+from secretsync.generators import leases as lease_rules
 from secretsync.generators.leases import LEASES_ANNOTATION, Action, Lease, Step, earliest, encode
 
 FINALIZER = "secretsync.io/revoke-leases"
@@ -40,15 +41,20 @@ def due(step: Step | None, now: float) -> Action | None:
     return step.action
 
 
-def next_step(leases: Sequence[Lease]) -> Step | None:
-    return earliest(leases)
-
-
-def revoke_now(superseded: Sequence[Lease]) -> list[Lease]:
-    """Which leases a write superseded are revoked at once. All of them today; an overlap
-    rotation (issue 13 §3) will keep them until the consumers are healthy and a grace period
-    has passed."""
-    return list(superseded)
+def next_step(leases: Sequence[Lease], retire_at: float | None = None) -> Step | None:
+    """The first lease step: the current leases' renewals and re-issues, and the renewals of
+    retiring ones (kept valid for an overlap rotation, never issued anew); `retire_at` is when
+    the rotation (reconcile/overlap.py) must be looked at again."""
+    current = [lease for lease in leases if not lease.retiring]
+    steps = [earliest(current)]
+    steps += [
+        lease_rules.next_step(lease, lease.renew_at)
+        for lease in leases
+        if lease.retiring and lease.renewable and not lease.capped
+    ]
+    if retire_at is not None:
+        steps.append(Step(Action.RETIRE, retire_at))
+    return min((s for s in steps if s is not None), key=lambda s: s.at, default=None)
 
 
 def wants_finalizer(leases: Sequence[Lease]) -> bool:

@@ -102,7 +102,7 @@ class Syncer:
         due = refresh.should_refresh(es.spec, es.metadata, state, now, source_moved=source_moved)
         if not due and refresh.secret_valid(target_state(existing), es.spec.target.creation_policy):
             # Between refreshes the leases are renewed; one due for re-issue makes a sync.
-            step, renewed = self.leases.tend(raw, existing)
+            step, renewed = self.leases.tend(raw, existing, _grace(es))
             if lease_plan.due(step, self.leases.clock()) is not Action.REISSUE:
                 wait = refresh.seconds_until_due(es.spec, state, now, uid=es.metadata.uid)
                 return Result(next_refresh=lease_plan.wake_in(wait, step, self.leases.clock()))
@@ -122,7 +122,7 @@ class Syncer:
             self.leases.discard(raw, issued)
             raise
         result = self.report.succeeded(es, True, outcome.reason, started, now)
-        step = lease_plan.next_step(self.leases.kept(existing, issued))
+        step = self.leases.next_step(raw, self.leases.kept(existing, issued), _grace(es))
         wake = lease_plan.wake_in(result.next_refresh, step, self.leases.clock())
         return dataclasses.replace(result, next_refresh=wake)
 
@@ -180,19 +180,25 @@ class Syncer:
         namespace = es.metadata.namespace or "default"
         if write.body is not None and write.action in (writes.Action.CREATE, writes.Action.UPDATE):
             # The finalizer before the credential it protects; the lease in the same request.
+            # Under overlap the superseded leases are recorded as retiring in the same request.
             self.leases.before_write(raw, issued.leases)
-            body = self.leases.body(write.body, issued.leases)
+            overlap_on = es.spec.rollout is not None and es.spec.rollout.overlap is not None
+            recorded, gone = self.leases.recorded(
+                existing, issued.leases, data_hash(want.data), overlap_on
+            )
+            body = self.leases.body(write.body, recorded)
             if write.action is writes.Action.CREATE:
                 self.secrets.create(namespace, body)
             else:
                 self.secrets.replace(namespace, body)
-            issued.written = True
-            self.leases.after_write(raw, existing, issued.leases)
-            if write.action is writes.Action.UPDATE:
-                self._roll(es, raw, existing, want.data)
+            issued.written, issued.recorded = True, recorded
+            self.leases.after_write(raw, recorded, gone)
+            rolled = self._roll(es, raw, existing, want.data)
+            if rolled is False and any(lease.retiring for lease in recorded):
+                self.leases.unwatched(raw, _grace(es))
         elif write.action is writes.Action.DELETE:
             self.secrets.delete(namespace, es.target_name)
-            self.leases.after_write(raw, existing, [])
+            self.leases.after_write(raw, [], self.leases.held(existing))
         self.leases.discard(raw, issued)
         outcome = _outcome(write)
         event = _EVENTS.get(write.action)
@@ -210,10 +216,12 @@ class Syncer:
         raw: Mapping[str, Any],
         existing: Mapping[str, Any] | None,
         current: Mapping[str, bytes],
-    ) -> None:
-        if self.rollouts is None:
-            return
-        previous = writes.decode_data(existing) if existing is not None else None
+    ) -> bool | None:
+        """Whether a rollout of the consumers started (False: none was needed; None: starting
+        one failed, so whether consumers use the old data is unknown)."""
+        if self.rollouts is None or existing is None:
+            return False
+        previous = writes.decode_data(existing)
         try:
             token = self.rollouts.on_data_changed(es, raw, previous, current)
         except SecretSyncError as exc:
@@ -223,9 +231,19 @@ class Syncer:
                 "rollout not started",
                 extra={"object": object_key(es), "reason": type(exc).__name__},
             )
-            return
+            return None
         if token:
             log.info("rollout started", extra={"object": object_key(es), "token": token})
+        return bool(token)
+
+
+def _grace(es: ExternalSecret) -> float:
+    """spec.rollout.overlap.grace in seconds (0 without overlap: leases still retiring when it
+    was switched off wait only for the consumers)."""
+    rollout = es.spec.rollout
+    if rollout is None or rollout.overlap is None:
+        return 0.0
+    return max(0.0, rollout.overlap.grace.total_seconds())
 
 
 def _outcome(write: writes.Write) -> status.Outcome:

@@ -9,6 +9,7 @@ and the previous data in a companion Secret owned by the ExternalSecret (never i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import threading
@@ -324,7 +325,10 @@ class RolloutController:
     def _write_record(
         self, current: Flight, message: str = "", *, failed: bool | None = None, reason: str = ""
     ) -> None:
-        status: dict[str, Any] = {"rollout": current.record(message).to_status()}
+        written = current.record(message)
+        if not current.phase.in_flight:
+            written = dataclasses.replace(written, finished_at=stamp(self._wall()))
+        status: dict[str, Any] = {"rollout": written.to_status()}
         es = current.es
         try:
             if failed is not None:

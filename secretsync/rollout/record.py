@@ -44,9 +44,13 @@ class Record:
 
     held_hash: str | None = None
     message: str = ""
+    finished_at: str = ""
+    """When the rollout (or its rollback) ended; an overlap rotation's grace counts from it."""
 
     def to_status(self) -> dict[str, Any]:
+        ended = {"finishedAt": self.finished_at} if self.finished_at else {}
         return {
+            **ended,
             "token": self.token,
             "phase": self.phase.value,
             "startedAt": self.started_at,
@@ -74,6 +78,7 @@ def parse_record(namespace: str, status: Mapping[str, Any]) -> Record | None:
         data_hash=str(raw.get("dataHash") or ""),
         held_hash=raw.get("heldHash") or None,
         message=str(raw.get("message") or ""),
+        finished_at=str(raw.get("finishedAt") or ""),
     )
 
 

@@ -76,7 +76,7 @@ def test_the_annotation_round_trips_and_holds_only_ids_and_times() -> None:
     text = leases.encode([lease])
     assert set(__import__("json").loads(text)[0]) == {
         "id", "generator", "ttl", "renewed_at", "expires_at", "renewable", "capped",
-        "renew_at", "revoke_on_delete",
+        "renew_at", "revoke_on_delete", "data_hash", "retiring", "revoke_at",
     }  # fmt: skip
     assert leases.decode({leases.LEASES_ANNOTATION: text}) == [lease]
 

@@ -12,7 +12,7 @@ import pytest
 from secretsync.errors import AccessDenied, ConfigError, NotFound, Unavailable
 from secretsync.generators import leases
 from secretsync.generators.leases import LEASES_ANNOTATION, Action, Lease, Step
-from secretsync.reconcile import lease_plan
+from secretsync.reconcile import lease_plan, overlap
 
 NOW = 1_000_000.0
 
@@ -55,9 +55,10 @@ def test_the_schedule_uses_each_leases_own_share() -> None:
     )
 
 
-def test_every_superseded_lease_is_revoked_now_until_overlap_rotation_exists() -> None:
+def test_without_overlap_every_superseded_lease_is_revoked_at_once() -> None:
     old = [_lease("a"), _lease("b")]
-    assert lease_plan.revoke_now(leases.superseded(old, [_lease("b")])) == [old[0]]
+    recorded, gone = overlap.written(old, [_lease("b")], "h", overlap=False)
+    assert gone == [old[0]] and [lease.id for lease in recorded] == ["b"]
 
 
 def test_the_finalizer_is_wanted_only_for_leases_revoked_on_delete() -> None:
@@ -86,7 +87,7 @@ def test_the_annotation_is_set_with_the_leases_and_dropped_without() -> None:
     assert [item["id"] for item in recorded] == ["database/creds/app/a"]
     assert set(recorded[0]) == {
         "id", "generator", "ttl", "renewed_at", "expires_at", "renewable", "capped",
-        "renew_at", "revoke_on_delete",
+        "renew_at", "revoke_on_delete", "data_hash", "retiring", "revoke_at",
     }  # fmt: skip
     assert written["metadata"]["annotations"]["keep"] == "me"
     assert written["data"] == body["data"]
