@@ -23,6 +23,7 @@ from tests.fuzz.harness import TIME_LIMIT_S, check
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).parent / "corpus"
+DICTS = Path(__file__).parent / "dicts"
 TARGETS_MODULE = "tests.fuzz.targets"
 FOUND = ROOT / "build" / "fuzz-found"
 """Where `campaign` keeps crashing inputs (ignored by git): fix, then move them to regressions/."""
@@ -76,6 +77,10 @@ def fuzz(
         "-print_final_stats=1",
         str(scratch),
     ]
+    # Tokens of the target's grammar (tags, escapes, sops keys), which byte mutations rarely hit.
+    tokens = DICTS / f"{target}.dict"
+    if tokens.is_file():
+        argv.insert(argv.index("-print_final_stats=1"), f"-dict={tokens}")
     seeds = CORPUS / target
     if seeds.is_dir():
         argv.append(str(seeds))
