@@ -8,13 +8,13 @@ OpenBao's database engine through a VaultDynamicSecret generator; a rotation is 
 Deployment.
 
 Without overlap the superseded lease is revoked as soon as the new credential is written, while
-the old pods still hold it: the failed logins of that window are counted and recorded (the
-junit property `failed_serving_logins`, and printed), not asserted away. With overlap
-(`spec.rollout.overlap`) the previous login outlives the rollout and its grace: 0 failed logins.
-A rotation to a login that cannot log in (a NOLOGIN role) is rolled back to the previous login,
-still valid, with 0 failed logins of a serving pod, and the new lease is revoked. At the end
-only the current login exists in pg_roles, no session of a revoked one is left in
-pg_stat_activity, and deleting the ExternalSecret leaves none.
+the old pods still hold it: the failed logins of that window are counted and recorded (junit
+suite property `overlap off: failed_serving_logins`, and printed), not asserted away. With
+overlap (`spec.rollout.overlap`) the previous login outlives the rollout and its grace: 0
+failed logins. A rotation to a login that cannot log in (a NOLOGIN role) is rolled back to the
+previous login, still valid, with 0 failed logins of a serving pod, and the new lease is
+revoked. At the end only the current login exists in pg_roles, no session of a revoked one is
+left in pg_stat_activity, and deleting the ExternalSecret leaves none.
 
 ROTATIONS (10 by default, SECRETSYNC_ROTATIONS to change it: 50 is the bench-style run) rotations
 of about 4-5 s each: minReadySeconds 1 on three pods rolled one at a time.
@@ -203,14 +203,15 @@ def _rotations(kube: Cluster, api: client.ApiClient, db: postgres.Postgres,
 
 
 def _record(consumers: pgconsumer.Consumers, per_rotation: list[int], label: str,
-            record_property: Callable[[str, object], None]) -> dict[str, int]:  # fmt: skip
+            record: Callable[[str, object], None]) -> dict[str, int]:  # fmt: skip
     totals = consumers.totals()
-    record_property("rotations", ROTATIONS)
-    record_property("failed_serving_logins", totals["failed_serving"])
-    record_property("failed_serving_per_rotation", per_rotation)
-    record_property("failed_start_logins", totals["failed_start"])
-    record_property("ok_logins", totals["ok"])
-    print(f"{label}, {ROTATIONS} rotations: {totals['failed_serving']} failed logins of "
+    for name, value in (("rotations", len(per_rotation)),
+                        ("failed_serving_logins", totals["failed_serving"]),
+                        ("failed_serving_per_rotation", per_rotation),
+                        ("failed_start_logins", totals["failed_start"]),
+                        ("ok_logins", totals["ok"])):  # fmt: skip
+        record(f"{label}: {name}", value)
+    print(f"{label}, {len(per_rotation)} rotation(s): {totals['failed_serving']} failed logins of "
           f"serving pods ({per_rotation}), {totals['failed_start']} of pods that never "
           f"served, {totals['ok']} ok")  # fmt: skip
     return totals
@@ -239,12 +240,12 @@ def test_rotations_without_overlap_show_the_window(
     postgres_db: postgres.Postgres,
     bao_database: baodb.DatabaseEngine,
     pg_consumers: pgconsumer.Consumers,
-    record_property: Callable[[str, object], None],
+    record_testsuite_property: Callable[[str, object], None],
 ) -> None:
     kube = proof_kube
     _, like = _setup(kube, kube_api, bao_dev, bao_database, pg_consumers, start_operator, {})
     per_rotation = _rotations(kube, kube_api, postgres_db, pg_consumers, overlap=False)
-    totals = _record(pg_consumers, per_rotation, "overlap off", record_property)
+    totals = _record(pg_consumers, per_rotation, "overlap off", record_testsuite_property)
     # The counts are real: every pod logged in, and every rotation's pods were counted.
     assert totals["pods"] == REPLICAS * (ROTATIONS + 1)
     assert all(p.ok > 0 for p in pg_consumers.counts()), "a pod never logged in"
@@ -261,13 +262,13 @@ def test_rotations_with_overlap_fail_no_login(
     postgres_db: postgres.Postgres,
     bao_database: baodb.DatabaseEngine,
     pg_consumers: pgconsumer.Consumers,
-    record_property: Callable[[str, object], None],
+    record_testsuite_property: Callable[[str, object], None],
 ) -> None:
     kube = proof_kube
     overlap = {"overlap": {"grace": "2s"}}
     _, like = _setup(kube, kube_api, bao_dev, bao_database, pg_consumers, start_operator, overlap)
     per_rotation = _rotations(kube, kube_api, postgres_db, pg_consumers, overlap=True)
-    totals = _record(pg_consumers, per_rotation, "overlap on", record_property)
+    totals = _record(pg_consumers, per_rotation, "overlap on", record_testsuite_property)
     assert totals["pods"] == REPLICAS * (ROTATIONS + 1)
     assert all(p.ok > 0 for p in pg_consumers.counts()), "a pod never logged in"
     assert totals["failed_serving"] == 0, f"failed logins per rotation: {per_rotation}"
@@ -283,7 +284,7 @@ def test_a_broken_credential_is_rolled_back_with_no_failed_login(
     postgres_db: postgres.Postgres,
     bao_database: baodb.DatabaseEngine,
     pg_consumers: pgconsumer.Consumers,
-    record_property: Callable[[str, object], None],
+    record_testsuite_property: Callable[[str, object], None],
 ) -> None:
     kube = proof_kube
     overlap = {"overlap": {"grace": "2s"}}
@@ -307,7 +308,7 @@ def test_a_broken_credential_is_rolled_back_with_no_failed_login(
     assert postgres.roles(postgres_db, good) == [good]
 
     served = pg_consumers.totals()["failed_serving"]
-    _record(pg_consumers, [served], "broken credential", record_property)
+    _record(pg_consumers, [served], "broken credential", record_testsuite_property)
     assert served == 0, "a serving pod failed to log in"
     # The pods started on the broken login never logged in (and so never became Ready).
     on_broken = [p for p in pg_consumers.counts() if p.user == broken]
