@@ -2,9 +2,9 @@
 
 external-secrets.io v1 is served and stored; v1beta1 is served with the same schema and no
 conversion (strategy None), because manifests and clusters still use it (docs/design.md).
-PushSecret, ClusterPushSecret and the generator kinds are served as ESO serves them (v1alpha1):
-the generators secretsync runs with typed specs (generators.py), the others kept verbatim until
-secretsync implements them (unserved.py, docs/api.md).
+PushSecret, ClusterPushSecret (push.py) and the generator kinds are served as ESO serves them
+(v1alpha1): the generators secretsync runs with typed specs (generators.py), the others kept
+verbatim until secretsync implements them (unserved.py, docs/api.md).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from secretsync.api.generators import (
     SPECS,
     ClusterGeneratorSpec,
 )
+from secretsync.api.push import ClusterPushSecretSpec, PushSecretSpec
 from secretsync.api.schema import JSON, object_schema
 from secretsync.api.store import SecretStoreSpec
 from secretsync.api.unserved import STORED_KINDS, V1ALPHA1, StoredKind, spec_model
@@ -74,9 +75,7 @@ _STORE_COLUMNS = (
 def _stored(stored: StoredKind) -> Kind:
     age = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
     columns: tuple[JSON, ...] = (age,)
-    if stored.kind in ("PushSecret", "ClusterPushSecret"):
-        columns = (age, *_ready_columns())
-    elif stored.kind == "GeneratorState":
+    if stored.kind == "GeneratorState":
         deadline = ".spec.garbageCollectionDeadline"
         columns = ({"name": "GC Deadline", "type": "string", "jsonPath": deadline}, age)
     generator = stored.group != GROUP
@@ -117,6 +116,11 @@ def _generator(kind: str, plural: str, scope: str, spec: type) -> Kind:
     )
 
 
+def _push(kind: str, plural: str, short: tuple[str, ...], scope: str, spec: type) -> Kind:
+    columns = (*_AGE, *_ready_columns())
+    return Kind(kind, plural, short, scope, spec, columns, versions=(V1ALPHA1,), storage=V1ALPHA1)
+
+
 KINDS = (
     Kind(
         "ExternalSecret", "externalsecrets", ("es",), "Namespaced", ExternalSecretSpec, _ES_COLUMNS
@@ -140,6 +144,8 @@ KINDS = (
     ),
     *(_generator(kind.value, PLURALS[kind], "Namespaced", spec) for kind, spec in SPECS.items()),
     _generator(CLUSTER_GENERATOR, "clustergenerators", "Cluster", ClusterGeneratorSpec),
+    _push("PushSecret", "pushsecrets", ("ps",), "Namespaced", PushSecretSpec),
+    _push("ClusterPushSecret", "clusterpushsecrets", (), "Cluster", ClusterPushSecretSpec),
     *(_stored(stored) for stored in STORED_KINDS),
 )
 

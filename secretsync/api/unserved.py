@@ -1,10 +1,10 @@
-"""ESO kinds secretsync serves as storage only, for now: PushSecret, ClusterPushSecret and the
-generators.external-secrets.io kinds it does not run (Password, UUID, SSHKey,
+"""ESO kinds secretsync serves as storage only, for now: the generators.external-secrets.io
+kinds it does not run (Password, UUID, SSHKey,
 ECRAuthorizationToken, VaultDynamicSecret and ClusterGenerator are typed in generators.py).
 
 Each spec lists ESO's top-level field names (the union of ESO 2.9 and v0.16.2) as kept fields:
 the apiserver still refuses a misspelt top-level field, and everything below a field is stored
-verbatim, whatever ESO's schema allows there. Typing them fully is issue 13's work; until then a
+verbatim, whatever ESO's schema allows there. Until they are typed, a
 typo deeper down is not refused (docs/api.md says why this trade-off).
 """
 
@@ -34,36 +34,12 @@ class StoredKind:
     instead: str = "leave it to ESO for now; secretsync implements this kind in a later release"
 
 
-_PUSH = "secretsync does not push secrets yet: keep ESO for this PushSecret, or drop it"
 _GENERATOR = (
     "secretsync does not run this generator yet: use Password, UUID, SSHKey, "
     "ECRAuthorizationToken or VaultDynamicSecret, or read the value from a store"
 )
 
 STORED_KINDS = (
-    StoredKind(
-        "PushSecret",
-        "pushsecrets",
-        "external-secrets.io",
-        "Namespaced",
-        (
-            "data", "dataTo", "deletionPolicy", "refreshInterval", "secretStoreRefs", "selector",
-            "template", "updatePolicy",
-        ),
-        short_names=("ps",),
-        instead=_PUSH,
-    ),
-    StoredKind(
-        "ClusterPushSecret",
-        "clusterpushsecrets",
-        "external-secrets.io",
-        "Cluster",
-        (
-            "namespaceSelectors", "pushSecretMetadata", "pushSecretName", "pushSecretSpec",
-            "refreshTime",
-        ),
-        instead=_PUSH,
-    ),
     *(
         StoredKind(kind, plural, GENERATORS_GROUP, scope, fields, instead=_GENERATOR)
         for kind, plural, scope, fields in (

@@ -50,8 +50,15 @@ class FinalizerClient:
     that entry, tested against the list just read: other controllers' finalizers, and the rest
     of the object, are left alone, and a concurrent change fails the patch (to be retried)."""
 
-    def __init__(self, api: client.ApiClient) -> None:
+    def __init__(
+        self,
+        api: client.ApiClient,
+        plural: str = "externalsecrets",
+        version: str = STORAGE_VERSION,
+    ) -> None:
+        """`plural`/`version`: pushsecrets and v1alpha1 for PushSecrets (deletionPolicy Delete)."""
         self._custom = client.CustomObjectsApi(api)
+        self._plural, self._version = plural, version
 
     def add(self, namespace: str, name: str, finalizer: str) -> None:
         present = self._present(namespace, name)
@@ -65,7 +72,7 @@ class FinalizerClient:
             ]
         else:
             ops = [{"op": "add", "path": "/metadata/finalizers", "value": [finalizer]}]
-        self._patch(namespace, name, ops, f"adding finalizer to externalsecret {name}")
+        self._patch(namespace, name, ops, f"adding finalizer to {self._plural} {name}")
 
     def remove(self, namespace: str, name: str, finalizer: str) -> None:
         """Nothing to do when the object or the finalizer is gone already."""
@@ -78,14 +85,14 @@ class FinalizerClient:
                 {"op": "test", "path": f"/metadata/finalizers/{index}", "value": finalizer},
                 {"op": "remove", "path": f"/metadata/finalizers/{index}"},
             ]
-            self._patch(namespace, name, ops, f"removing finalizer from externalsecret {name}")
+            self._patch(namespace, name, ops, f"removing finalizer from {self._plural} {name}")
         except NotFound:
             return
 
     def _present(self, namespace: str, name: str) -> list[str]:
-        with mapped(f"reading externalsecret {name}"):
+        with mapped(f"reading {self._plural} {name}"):
             found: Any = self._custom.get_namespaced_custom_object(
-                GROUP, STORAGE_VERSION, namespace, "externalsecrets", name
+                GROUP, self._version, namespace, self._plural, name
             )
         return [str(f) for f in (found.get("metadata") or {}).get("finalizers") or []]
 
@@ -93,9 +100,9 @@ class FinalizerClient:
         with mapped(what):
             self._custom.patch_namespaced_custom_object(
                 GROUP,
-                STORAGE_VERSION,
+                self._version,
                 namespace,
-                "externalsecrets",
+                self._plural,
                 name,
                 ops,
                 field_manager=FIELD_MANAGER,

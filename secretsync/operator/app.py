@@ -16,6 +16,7 @@ from pathlib import Path
 import kopf
 
 from secretsync import limits
+from secretsync.api.unserved import V1ALPHA1
 from secretsync.errors import ConfigError, SecretSyncError
 from secretsync.gitsource.registry import shared_repositories
 from secretsync.kube import access, watch
@@ -43,7 +44,8 @@ from secretsync.rollout.ports import RegistryMetrics
 from secretsync.settings import OperatorSettings
 
 log = logging.getLogger(__name__)
-RENEW_EVERY = 5.0
+RENEW_EVERY = 2.0
+"""As client-go's retry period: a Lease taken by another replica is seen within this."""
 
 
 def _lead(elector: LeaderElector, health: telemetry.Health, stop: threading.Event) -> None:
@@ -97,12 +99,21 @@ def _identity(settings: OperatorSettings) -> str:
 def _keep_leading(elector: LeaderElector, stop: threading.Event) -> None:
     last = time.monotonic()
     while not stop.wait(RENEW_EVERY):
+        elector.holder = None
         try:
             if elector.try_acquire():
                 last = time.monotonic()
                 continue
         except Exception as exc:
             log.warning("lease renewal failed", extra={"reason": type(exc).__name__})
+        if elector.holder is not None:
+            # A live Lease names another replica: it writes from now on, so we stop at once
+            # rather than write beside it until our own term runs out.
+            log.error(
+                f"{elector.holder} holds the leader lease; exiting so that only it writes",
+                extra={"object": f"{elector.namespace}/{elector.name}"},
+            )
+            os._exit(1)
         if time.monotonic() - last > elector.duration:
             log.error("lost the leader lease; exiting so that another replica takes over")
             os._exit(1)
@@ -218,6 +229,7 @@ def _assemble(
         controller_class=settings.controller_class,
         raw_stores=ClusterLookup(api),
         store_cap=limits.store_concurrency(settings.concurrency, settings.store_concurrency),
+        push_finalizers=FinalizerClient(api, "pushsecrets", V1ALPHA1),
     )
     metrics.extra.append(
         GaugeFunc(

@@ -19,7 +19,9 @@ from secretsync.operator.work import Worker
 from secretsync.reconcile import classes
 from secretsync.reconcile.cluster_sync import ClusterSyncer
 from secretsync.reconcile.fairness import Lane, lane_store
+from secretsync.reconcile.lease_keeper import Finalizers
 from secretsync.reconcile.ports import StatusWriter
+from secretsync.reconcile.push import Pusher
 from secretsync.reconcile.queue import WorkQueue
 from secretsync.reconcile.selector import parse_selector, selected
 from secretsync.reconcile.sync import Syncer
@@ -41,6 +43,7 @@ class Controller:
         controller_class: str = classes.DEFAULT_CLASS,
         raw_stores: RawStores | None = None,
         store_cap: int | None = None,
+        push_finalizers: Finalizers | None = None,
     ) -> None:
         """`store_cap`: how many workers one store's ExternalSecrets may hold at once
         (secretsync.limits.store_concurrency)."""
@@ -73,6 +76,16 @@ class Controller:
             repositories=repositories,
             class_of=self.stores.class_of,
             controller_class=controller_class,
+            pusher=None
+            if push_finalizers is None
+            else Pusher(
+                syncer.secrets,
+                statuses,
+                syncer.events,
+                syncer.resolver,
+                syncer.lookup,
+                push_finalizers,
+            ),
         )
         self.drift = Drift(state, self.queue, metrics)
         self.worker = Worker(

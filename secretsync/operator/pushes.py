@@ -1,5 +1,5 @@
-"""Git pushes (from the webhook receiver) and PushSecrets (watched, not run yet): what each
-queues, and the Unsupported mark on a (Cluster)PushSecret of our class."""
+"""Git pushes (from the webhook receiver) and PushSecrets: what each queues, and the run of a
+PushSecret of our class (reconcile/push.py); ClusterPushSecrets are still marked Unsupported."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from secretsync.operator.moved import Moved
 from secretsync.operator.state import Key, State
 from secretsync.reconcile import classes, unserved
 from secretsync.reconcile.ports import Events, StatusWriter
+from secretsync.reconcile.push import Pusher
 from secretsync.reconcile.queue import WorkQueue
 
 PushKey = tuple[str, str, str | None, str]
@@ -45,12 +46,14 @@ class Pushes:
         repositories: Repositories | None,
         class_of: Callable[[classes.StoreKey], str | None],
         controller_class: str,
+        pusher: Pusher | None = None,
     ) -> None:
         self.state, self.queue, self.moved = state, queue, moved
         self.statuses, self.events = statuses, events
         self._repositories = repositories
         self._class_of = class_of
         self.controller_class = controller_class
+        self._pusher = pusher
         self._pushes: dict[PushKey, dict[str, Any]] = {}
         self._announced: dict[object, object] = {}
         """uid -> the generation whose Unsupported condition and Event we wrote."""
@@ -71,9 +74,13 @@ class Pushes:
         return len(keys)
 
     def on_push_secret(self, event_type: str | None, raw: Mapping[str, Any]) -> None:
-        """A PushSecret or ClusterPushSecret: not run yet; a worker marks it Unsupported."""
+        """A PushSecret (run by a worker) or ClusterPushSecret (marked Unsupported)."""
         meta = raw.get("metadata") or {}
         key = ("push", str(raw.get("kind")), meta.get("namespace"), str(meta.get("name")))
+        old = self._pushes.get(key)
+        if event_type != "DELETED" and old is not None and _same(old, raw):
+            self._pushes[key] = dict(raw)
+            return  # our own status patch coming back: not a reason to push again
         if event_type == "DELETED":
             self._pushes.pop(key, None)
             self._announced.pop(meta.get("uid"), None)
@@ -81,6 +88,19 @@ class Pushes:
             return
         self._pushes[key] = dict(raw)
         self.queue.add(key)
+
+    def run(self, key: PushKey) -> float | None:
+        """A PushSecret of our class is pushed; returns seconds until its next run."""
+        if key[1] != "PushSecret" or self._pusher is None:
+            self.mark(key)
+            return None
+        raw = self._pushes.get(key)
+        refs = None if raw is None else unserved.store_refs(raw)
+        if raw is None or refs is None:
+            return None
+        if not classes.reconciles(refs, self._class_of, self.controller_class):
+            return None
+        return self._pusher.run(raw)
 
     def mark(self, key: PushKey) -> None:
         """Ready=False Unsupported and one Warning Event, on a (Cluster)PushSecret whose stores
@@ -101,3 +121,13 @@ class Pushes:
         self.statuses.patch_status(plural, key[2], key[3], new, version=unserved.VERSION)
         self.events.record(raw, key[1], "Unsupported", message, warning=True)
         self._announced[uid] = generation
+
+
+def _same(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Nothing the push depends on changed: spec (generation), finalizers, deletion."""
+
+    def view(raw: Mapping[str, Any]) -> tuple[Any, ...]:
+        meta = raw.get("metadata") or {}
+        return (meta.get("generation"), meta.get("deletionTimestamp"), meta.get("finalizers"))
+
+    return view(old) == view(new)

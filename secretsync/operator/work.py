@@ -64,7 +64,7 @@ class Worker:
             if key[0] == "store":
                 self.stores.validate(key)
             elif key[0] == "push":
-                self.pushes.mark(key)
+                retry = self.pushes.run(key)
             elif key[3] in self._cluster_es and self.stores.reconciles_ces(
                 self._cluster_es[key[3]]
             ):

@@ -106,3 +106,53 @@ class BatchProvider(Provider, Protocol):
 
 
 ProviderFactory = Callable[[StoreContext], Provider]
+
+
+@dataclasses.dataclass(frozen=True)
+class PushRef:
+    """Where a PushSecret entry goes (ESO's PushSecretRemoteRef), with its provider metadata."""
+
+    remote_key: str
+    property: str | None = None
+    metadata: object = dataclasses.field(default=None, compare=False, hash=False)
+
+    def describe(self) -> str:
+        return f"{self.remote_key}/{self.property}" if self.property else self.remote_key
+
+
+@dataclasses.dataclass(frozen=True)
+class RemoteState:
+    """What a store holds at a PushRef, never the value itself."""
+
+    found: bool
+    """The remote secret (or parameter) exists."""
+
+    managed: bool
+    """It carries ESO's managed-by marker (custom metadata, tags): pushed by an operator of
+    this API, so it may be overwritten or deleted."""
+
+    has_value: bool
+    """The value at the ref exists: the secret, or its property when one is named."""
+
+
+class ForeignValue(SecretSyncError):
+    """The remote secret exists without the managed-by marker: never overwritten."""
+
+
+@runtime_checkable
+class Writer(Provider, Protocol):
+    """A store that PushSecrets may write to (Vault/OpenBao KV, AWS Secrets Manager, SSM
+    Parameter Store). The read-only ones (SOPS in Git, files) do not implement it."""
+
+    def remote(self, ref: PushRef) -> RemoteState: ...
+
+    def set(self, ref: PushRef, value: bytes) -> bool:
+        """Write the value (merged into the secret as `ref.property` when named) with the
+        marker; False when it held this value already. Raises ForeignValue for a remote
+        secret without the marker."""
+        ...
+
+    def delete(self, ref: PushRef) -> bool:
+        """Remove the value (only the property, when named, while others remain); False when
+        it is absent or not ours (left alone, as ESO leaves it)."""
+        ...

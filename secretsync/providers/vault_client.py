@@ -22,7 +22,7 @@ from secretsync.api.vault import KVVersion, VaultProvider
 from secretsync.errors import AccessDenied, ConfigError, NotFound, SecretSyncError
 from secretsync.providers import vault_paths as paths
 from secretsync.providers import vault_values as values
-from secretsync.providers.base import StoreContext
+from secretsync.providers.base import PushRef, RemoteState, StoreContext
 from secretsync.providers.vault_auth import (
     Login,
     StaticToken,
@@ -31,6 +31,7 @@ from secretsync.providers.vault_auth import (
     needs_refresh,
     token_from_login,
 )
+from secretsync.providers.vault_push import VaultPush
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +71,7 @@ class VaultClient:
         self._token: Token | None = None
         self._transport: Transport | None = None
         self._cleanups: list[Callable[[], None]] = []
+        self._push = VaultPush(self, spec, self._where)
 
     def attach(self, transport: Transport) -> None:
         self._transport = transport
@@ -116,6 +118,17 @@ class VaultClient:
         token = self._current_token()
         if not self._token_accepted(token):
             raise AccessDenied(f"{self._where}: the token was rejected (expired or revoked)")
+
+    # --- PushSecret (the Writer protocol; vault_push.py) -----------------------------------
+
+    def remote(self, ref: PushRef) -> RemoteState:
+        return self._push.remote(ref)
+
+    def set(self, ref: PushRef, value: bytes) -> bool:
+        return self._push.set(ref, value)
+
+    def delete(self, ref: PushRef) -> bool:
+        return self._push.delete(ref)
 
     def request(
         self,

@@ -1,5 +1,5 @@
-"""PushSecret and ClusterPushSecret, which secretsync does not run yet: when one is ours (its
-stores are of our controller class), its Ready condition says so, once (pure decisions)."""
+"""PushSecret and ClusterPushSecret: whose they are (their stores' controller class), and what
+`secretsync render`, which pushes nothing, says about them (pure decisions)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from secretsync.api.objects import CLUSTER_SECRET_STORE, SECRET_STORE
-from secretsync.api.unserved import STORED_KINDS, V1ALPHA1
+from secretsync.api.unserved import V1ALPHA1
 from secretsync.errors import Unsupported
 from secretsync.reconcile import classes, status
 
@@ -16,9 +16,14 @@ PLURALS = {"PushSecret": "pushsecrets", "ClusterPushSecret": "clusterpushsecrets
 VERSION = V1ALPHA1
 
 
+RENDER_INSTEAD = (
+    "secretsync render pushes nothing; apply it to a cluster, where the operator pushes it"
+)
+
+
 def unsupported(kind: str) -> Unsupported:
-    (stored,) = [k for k in STORED_KINDS if k.kind == kind]
-    return Unsupported(field="kind", instead=stored.instead, value=kind)
+    """For `secretsync render`, which resolves ExternalSecrets offline and writes nowhere."""
+    return Unsupported(field="kind", instead=RENDER_INSTEAD, value=kind)
 
 
 def store_refs(raw: Mapping[str, Any]) -> list[classes.StoreKey] | None:

@@ -85,6 +85,20 @@ class Resolver:
                 )
             return self._providers[key]
 
+    def writer(self, store: SecretStore, namespace: str) -> Provider:
+        """A fresh provider for a PushSecret's writes (the caller closes it): not the cached,
+        rate-limited and coalescing reader, which carries no set/delete."""
+        context = StoreContext(
+            store=store,
+            namespace=namespace,
+            credentials=self._credentials,
+            telemetry=self._telemetry,
+        )
+        return registry.factory_for(store.spec.provider)(context)
+
+    def template_source(self, namespace: str) -> templating.TemplateSource:
+        return self._template_source(namespace)
+
     def resolve(
         self,
         es: ExternalSecret,

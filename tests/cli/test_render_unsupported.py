@@ -67,8 +67,8 @@ def test_render_names_each_unsupported_field_and_exits_2(tmp_path: Path) -> None
         "generators yet: use Password, UUID, SSHKey, ECRAuthorizationToken or "
         "VaultDynamicSecret, or read the value from a store",
         "secretsync render: PushSecret push: kind: 'PushSecret' is not supported by "
-        "secretsync; secretsync does not push secrets yet: keep ESO for this PushSecret, or "
-        "drop it",
+        "secretsync; secretsync render pushes nothing; apply it to a cluster, where the "
+        "operator pushes it",
     ]
 
 

@@ -16,10 +16,14 @@ deploy/namespaced/role.yaml, so a rule added here must be added there too. */}}
 - apiGroups: [external-secrets.io]
   resources: [externalsecrets]
   verbs: [patch]
-# PushSecrets are not run yet: read, and marked Unsupported when their stores are ours.
+# PushSecrets: read and pushed when their stores are ours (ClusterPushSecrets are marked
+# Unsupported); patch sets ESO's finalizer on one with deletionPolicy Delete.
 - apiGroups: [external-secrets.io]
   resources: [pushsecrets]
   verbs: [get, list, watch]
+- apiGroups: [external-secrets.io]
+  resources: [pushsecrets]
+  verbs: [patch]
 - apiGroups: [external-secrets.io]
   resources: [pushsecrets/status]
   verbs: [patch]

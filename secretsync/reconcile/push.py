@@ -1,0 +1,210 @@
+"""One PushSecret run (the thin shell around push_plan.py): read the source Secret, template it,
+and for each store write what the plan says; delete what is no longer pushed (deletionPolicy
+Delete, behind our finalizer); then the status and one Event say how it went."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from secretsync.api.objects import parse_metadata
+from secretsync.api.parsing import parse
+from secretsync.api.push import PushSecretSpec
+from secretsync.api.sources import StoreKind
+from secretsync.errors import ConfigError, NotFound, SecretSyncError, Unsupported
+from secretsync.providers.base import ForeignValue, PushRef, Writer
+from secretsync.reconcile import push_plan as plan
+from secretsync.reconcile.lease_keeper import Finalizers, deleting
+from secretsync.reconcile.ports import Events, Secrets, StatusWriter
+from secretsync.reconcile.writes import decode_data
+from secretsync.redact import Redactor
+from secretsync.resolve import templating
+from secretsync.resolve.resolver import Resolver, StoreLookup
+
+log = logging.getLogger(__name__)
+FINALIZER = "pushsecret.externalsecrets.io/finalizer"
+"""ESO's own, so a PushSecret ESO pushed keeps its cleanup after a move to secretsync."""
+PLURAL, VERSION, KIND = "pushsecrets", "v1alpha1", "PushSecret"
+
+
+@dataclasses.dataclass
+class Pusher:
+    secrets: Secrets
+    statuses: StatusWriter
+    events: Events
+    resolver: Resolver
+    lookup: StoreLookup
+    finalizers: Finalizers
+    clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
+
+    def run(self, raw: Mapping[str, Any]) -> float | None:
+        """Returns seconds until the next run is due (None: only on a change)."""
+        meta = raw.get("metadata") or {}
+        namespace, name = str(meta.get("namespace") or "default"), str(meta.get("name"))
+        try:
+            spec = parse(PushSecretSpec, raw.get("spec") or {}, "spec")
+        except ConfigError as exc:
+            reason = "Unsupported" if isinstance(exc, Unsupported) else plan.Reason.ERRORED
+            self._report(raw, False, str(reason), str(exc), None)
+            return None
+        if deleting(raw):
+            self._finalize(raw, spec, namespace, name)
+            return None
+        if plan.deletes(spec):
+            self.finalizers.add(namespace, name, FINALIZER)
+        elif FINALIZER in (meta.get("finalizers") or []):
+            self.finalizers.remove(namespace, name, FINALIZER)
+        version = str(meta.get("generation"))
+        wait = plan.due(spec, raw.get("status"), version, self.clock())
+        if wait is None or wait > 0:
+            return wait
+        return self._push(raw, spec, namespace, version)
+
+    def _push(
+        self, raw: Mapping[str, Any], spec: PushSecretSpec, namespace: str, version: str
+    ) -> float | None:
+        previous = plan.previous_synced(raw.get("status"))
+        synced: plan.Synced = {}
+        redact = Redactor(())
+        try:
+            data = self._source(spec, namespace)
+            redact = Redactor(tuple(v.decode("utf-8", "replace") for v in data.values()))
+            entries = plan.entries(spec, data)
+            for ref in spec.secret_store_refs:
+                if ref.name is None:
+                    raise Unsupported(
+                        field="spec.secretStoreRefs[].labelSelector",
+                        instead="name each store",
+                    )
+                key = plan.store_key(ref.kind.value, ref.name)
+                synced[key] = self._push_store(spec, ref.kind, ref.name, namespace, entries)
+            if plan.deletes(spec):
+                self._delete(plan.obsolete(previous, synced), namespace)
+        except SecretSyncError as exc:
+            merged = {**previous, **synced}
+            self._report(raw, False, plan.Reason.ERRORED, redact(str(exc)), merged)
+            return None if isinstance(exc, ConfigError) else 30.0
+        self._report(
+            raw, True, plan.Reason.SYNCED, plan.outcome_message(spec), synced, version=version
+        )
+        interval = spec.refresh_interval.total_seconds()
+        return interval if interval > 0 else None
+
+    def _source(self, spec: PushSecretSpec, namespace: str) -> dict[str, bytes]:
+        selector = spec.selector
+        if selector.secret is None or selector.secret.name is None:
+            raise Unsupported(
+                field="spec.selector",
+                instead="name one Secret (selector.secret.name); generators and label "
+                "selectors are not pushed yet",
+            )
+        found = self.secrets.get(namespace, selector.secret.name)
+        if found is None:
+            raise NotFound(f"Secret {namespace}/{selector.secret.name} does not exist")
+        data = decode_data(found)
+        if spec.template is None:
+            return data
+        source = self.resolver.template_source(namespace)
+        return dict(templating.apply(spec.template, data, source).data)
+
+    def _push_store(
+        self,
+        spec: PushSecretSpec,
+        kind: StoreKind,
+        store_name: str,
+        namespace: str,
+        entries: list[plan.Entry],
+    ) -> dict[str, dict[str, Any]]:
+        writer = self._writer(kind, store_name, namespace)
+        done: dict[str, dict[str, Any]] = {}
+        try:
+            for entry in entries:
+                action = plan.decide(writer.remote(entry.ref), spec.update_policy)
+                if action is plan.Action.REFUSE:
+                    raise ForeignValue(
+                        f"{kind.value} {store_name}: {entry.ref.remote_key!r} exists and was not "
+                        "written by a PushSecret (no managed-by: external-secrets marker); it is "
+                        "left as it is. Push to another remoteKey, or mark it if it may be replaced"
+                    )
+                if action is plan.Action.WRITE:
+                    writer.set(entry.ref, entry.value)
+                done[entry.status_key] = plan.synced_entry(entry)
+        finally:
+            writer.close()
+        return done
+
+    def _writer(self, kind: StoreKind, name: str, namespace: str) -> Writer:
+        store = self.lookup.store(kind, namespace, name)
+        provider = self.resolver.writer(store, namespace)
+        if not isinstance(provider, Writer):
+            provider.close()
+            raise ConfigError(
+                f"{kind.value} {name} is read-only (SOPS files are changed in Git, not pushed); "
+                "push to a Vault/OpenBao, AWS Secrets Manager or Parameter Store store",
+                field="spec.secretStoreRefs",
+            )
+        return provider
+
+    def _delete(self, gone: list[tuple[str, PushRef]], namespace: str) -> None:
+        by_store: dict[str, list[PushRef]] = {}
+        for store, ref in gone:
+            by_store.setdefault(store, []).append(ref)
+        for store, refs in by_store.items():
+            kind, _, name = store.partition("/")
+            writer = self._writer(StoreKind(kind), name, namespace)
+            try:
+                for ref in refs:
+                    writer.delete(ref)
+            finally:
+                writer.close()
+
+    def _finalize(
+        self, raw: Mapping[str, Any], spec: PushSecretSpec, namespace: str, name: str
+    ) -> None:
+        meta = raw.get("metadata") or {}
+        if FINALIZER not in (meta.get("finalizers") or []):
+            return
+        if plan.deletes(spec):
+            try:
+                self._delete(plan.everything(plan.previous_synced(raw.get("status"))), namespace)
+            except SecretSyncError as exc:
+                message = f"Failed to Delete Secrets from Provider: {exc}"
+                self._report(raw, False, plan.Reason.ERRORED, message, None)
+                raise
+        self.finalizers.remove(namespace, name, FINALIZER)
+
+    def _report(
+        self,
+        raw: Mapping[str, Any],
+        ready: bool,
+        reason: str,
+        message: str,
+        synced: plan.Synced | None,
+        *,
+        version: str | None = None,
+    ) -> None:
+        meta = parse_metadata(raw)
+        new = plan.new_status(
+            raw.get("status"),
+            ready=ready,
+            reason=str(reason),
+            message=message,
+            synced=synced,
+            now=self.clock(),
+            resource_version=version,
+        )
+        try:
+            self.statuses.patch_status(PLURAL, meta.namespace, meta.name, new, version=VERSION)
+        except NotFound:
+            return  # deleted meanwhile
+        conditions = (raw.get("status") or {}).get("conditions") or []
+        old: Mapping[str, Any] = next((c for c in conditions if c.get("type") == "Ready"), {})
+        if old.get("reason") != str(reason) or old.get("message") != message or not ready:
+            self.events.record(raw, KIND, str(reason), message, warning=not ready)
+        log.info(
+            "pushed" if ready else "push failed",
+            extra={"object": f"{meta.namespace}/{meta.name}", "reason": str(reason)},
+        )
