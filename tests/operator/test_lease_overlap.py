@@ -1,0 +1,221 @@
+"""Overlap rotation (`spec.rollout.overlap`) on the real operator, OpenBao's database engine, a
+real PostgreSQL and a consumer Deployment on KWOK:
+
+- a rotation keeps the previous login working while the consumers restart on the new one; it is
+  revoked (gone from pg_roles) only after every consumer is healthy and the grace has passed;
+- a rotation that breaks the consumers is rolled back to the previous login, which still works,
+  and the new lease is revoked;
+- the operator killed (SIGKILL) during the rollout and again while the previous lease is pending
+  revocation: the new process finishes the rotation, at the recorded time, not earlier.
+
+Rotations are made by changing the ExternalSecret (a generator runs again on each sync); the
+consumers break on the `mode: bad` value (tests/testbed/failif.py). Grace and TTLs are seconds.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import signal
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from secretsync.generators.leases import LEASES_ANNOTATION
+from tests.operator.harness import GROUP as ES_GROUP
+from tests.operator.harness import Cluster, Operator, eventually
+from tests.operator.test_dynamic_leases import TOKEN_SECRET, _generator, _logs_in, _role
+from tests.rollout import cluster as c
+from tests.testbed import bao, baodb, postgres
+
+Start = Callable[..., Operator]
+GRACE = 6
+
+
+@pytest.fixture
+def overlap_kube(kube: Cluster, bao_dev: bao.Bao) -> Iterator[Cluster]:
+    kube.put_secret(TOKEN_SECRET, {"token": bao_dev.token})
+    yield kube
+    found = kube.custom.list_namespaced_custom_object(
+        ES_GROUP, "v1", kube.namespace, "externalsecrets"
+    )
+    for item in found.get("items", []):
+        if item["metadata"].get("finalizers"):
+            kube.patch_es(item["metadata"]["name"], {"metadata": {"finalizers": None}})
+
+
+def _es(kube: Cluster, name: str, generator: str, mode: str) -> None:
+    ref = {"apiVersion": "generators.external-secrets.io/v1alpha1",
+           "kind": "VaultDynamicSecret", "name": generator}  # fmt: skip
+    kube.apply(
+        "externalsecrets",
+        {
+            "kind": "ExternalSecret",
+            "metadata": {"name": name},
+            "spec": {
+                "refreshInterval": "1h",
+                "target": {
+                    "name": name,
+                    "template": {"mergePolicy": "Merge", "data": {"mode": mode}},
+                },
+                "dataFrom": [{"sourceRef": {"generatorRef": ref}}],
+                "rollout": {
+                    "targets": [{"kind": "Deployment", "name": "app"}],
+                    "healthTimeout": "15s",
+                    "overlap": {"grace": f"{GRACE}s"},
+                },
+            },
+        },
+    )
+
+
+def _rotate(kube: Cluster, name: str, mode: str) -> None:
+    kube.patch_es(name, {"spec": {"target": {"template": {"data": {"mode": mode}}}}})
+
+
+def _consumers(kube: Cluster, api: client.ApiClient, secret: str) -> None:
+    template = c.pod_template(
+        "app", secret=secret, annotations={"testbed.secretsync.io/fail-if": f"{secret}/mode=bad"}
+    )
+    apps = client.AppsV1Api(api)
+    apps.create_namespaced_deployment(kube.namespace, c.deployment("app", template))
+    eventually(lambda: _ready(api, kube.namespace) == 2, what="the consumers to be healthy")
+
+
+def _ready(api: client.ApiClient, namespace: str) -> int:
+    found = client.AppsV1Api(api).read_namespaced_deployment_status("app", namespace)
+    return int(found.status.ready_replicas or 0)
+
+
+def _leases(kube: Cluster, name: str) -> list[dict[str, Any]]:
+    secret = kube.secret(name)
+    assert secret is not None
+    found: list[dict[str, Any]] = json.loads(secret.metadata.annotations[LEASES_ANNOTATION])
+    return found
+
+
+def _rollout(kube: Cluster, name: str) -> dict[str, Any]:
+    found: dict[str, Any] = (kube.es(name).get("status") or {}).get("rollout") or {}
+    return found
+
+
+def _finished(rollout: dict[str, Any]) -> float:
+    when = datetime.datetime.strptime(rollout["finishedAt"], "%Y-%m-%dT%H:%M:%SZ")
+    return when.replace(tzinfo=datetime.UTC).timestamp()
+
+
+def _user(values: dict[str, bytes]) -> str:
+    return values["username"].decode()
+
+
+def _changed(kube: Cluster, name: str, before: dict[str, bytes]) -> dict[str, bytes]:
+    found: dict[str, bytes] = eventually(
+        lambda: (d := kube.data(name)) and d != before and d, what="the new credential"
+    )
+    return found
+
+
+def _reasons(kube: Cluster, name: str) -> set[str]:
+    return {str(e.reason) for e in kube.events(name)}
+
+
+def test_overlap_keeps_the_old_login_until_healthy_and_grace_and_rolls_back_to_it(
+    overlap_kube: Cluster,
+    kube_api: client.ApiClient,
+    start_operator: Start,
+    bao_dev: bao.Bao,
+    postgres_db: postgres.Postgres,
+    bao_database: baodb.DatabaseEngine,
+) -> None:
+    kube = overlap_kube
+    path, like = _role(bao_dev, bao_database, "2m", "10m")
+    _generator(kube, bao_dev, "db", path)
+    _es(kube, "app", "db", "v1")
+    start_operator()
+    first = eventually(lambda: kube.data("app"), what="the first credential")
+    _consumers(kube, kube_api, "app")
+
+    # A rotation: the new credential is written, the previous one stays valid and recorded.
+    _rotate(kube, "app", "v2")
+    second = _changed(kube, "app", first)
+    assert _logs_in(postgres_db, second)
+    current, previous = _leases(kube, "app")
+    assert not current["retiring"] and previous["retiring"]
+    assert _logs_in(postgres_db, first), "the previous login works during the rollout"
+
+    # Consumers healthy: the previous lease is pending revocation until the end + grace.
+    done = eventually(lambda: (r := _rollout(kube, "app")).get("phase") == "Succeeded" and r,
+                      timeout=60, what="the rollout to succeed")  # fmt: skip
+    revoke_at = _finished(done) + GRACE
+    pending = eventually(lambda: (x := _leases(kube, "app")[1:]) and x[0]["revoke_at"] and x[0],
+                         what="the pending revocation recorded")  # fmt: skip
+    assert pending["revoke_at"] == pytest.approx(revoke_at, abs=1)
+    assert _logs_in(postgres_db, first), "the previous login works during the grace"
+    eventually(lambda: postgres.roles(postgres_db, _user(first)) == [], timeout=GRACE + 15,
+               what="the previous login revoked")  # fmt: skip
+    revoked_seen = time.time()
+    assert revoked_seen >= pending["revoke_at"], "revoked before the grace had passed"
+    assert [lease["id"] for lease in _leases(kube, "app")] == [current["id"]]
+    assert _logs_in(postgres_db, second)
+    assert {"LeaseRetiring", "LeaseRevocationScheduled", "LeasesRetired"} <= _reasons(kube, "app")
+    print(f"previous lease revoked {revoked_seen - _finished(done):.1f}s after healthy")
+
+    # A rotation that breaks the consumers: rolled back to the still-valid second login, and
+    # the new one revoked.
+    _rotate(kube, "app", "bad")
+    third = _changed(kube, "app", second)
+    eventually(lambda: _rollout(kube, "app").get("phase") == "RolledBack", timeout=90,
+               what="the rollback")  # fmt: skip
+    assert kube.data("app") == second
+    assert _logs_in(postgres_db, second), "the previous login still works after the rollback"
+    eventually(lambda: postgres.roles(postgres_db, _user(third)) == [], timeout=GRACE + 20,
+               what="the failed rotation's login revoked")  # fmt: skip
+    (kept,) = _leases(kube, "app")
+    assert kept["id"] == current["id"] and not kept["retiring"]
+    assert _logs_in(postgres_db, second)
+    assert postgres.roles(postgres_db, like) == [_user(second)]
+    assert {"LeaseRestored", "LeasesRetired"} <= _reasons(kube, "app")
+    eventually(lambda: _ready(kube_api, kube.namespace) == 2, timeout=30,
+               what="the consumers healthy on the previous credential")  # fmt: skip
+
+
+def test_killed_during_the_rollout_and_the_grace_the_revocation_comes_at_its_time(
+    overlap_kube: Cluster,
+    kube_api: client.ApiClient,
+    start_operator: Start,
+    bao_dev: bao.Bao,
+    postgres_db: postgres.Postgres,
+    bao_database: baodb.DatabaseEngine,
+) -> None:
+    kube = overlap_kube
+    path, like = _role(bao_dev, bao_database, "2m", "10m")
+    _generator(kube, bao_dev, "db", path)
+    _es(kube, "app", "db", "v1")
+    operator = start_operator()
+    first = eventually(lambda: kube.data("app"), what="the first credential")
+    _consumers(kube, kube_api, "app")
+
+    # Killed right after the new credential is written (the rollout in flight).
+    _rotate(kube, "app", "v2")
+    second = _changed(kube, "app", first)
+    operator.stop(signal.SIGKILL)
+    assert _leases(kube, "app")[1]["retiring"]
+    assert _logs_in(postgres_db, first)
+
+    # The new process resumes the rollout; killed again while the revocation is pending.
+    operator = start_operator()
+    pending = eventually(lambda: (x := _leases(kube, "app")[1:]) and x[0]["revoke_at"] and x[0],
+                         timeout=60, what="the pending revocation recorded")  # fmt: skip
+    operator.stop(signal.SIGKILL)
+    assert _rollout(kube, "app")["phase"] == "Succeeded"
+    assert _logs_in(postgres_db, first), "killed before its time: the previous login works"
+
+    start_operator()
+    eventually(lambda: postgres.roles(postgres_db, _user(first)) == [], timeout=GRACE + 20,
+               what="the previous login revoked after the restart")  # fmt: skip
+    assert time.time() >= pending["revoke_at"], "revoked before its recorded time"
+    assert postgres.roles(postgres_db, like) == [_user(second)], "nothing leaked"
+    assert _logs_in(postgres_db, second)
