@@ -1,0 +1,208 @@
+"""PushSecret on the real operator (its own ServiceAccount) against the test bed's OpenBao: the
+value is written with ESO's managed-by marker and follows the source Secret; IfNotExists keeps
+what is there; a value we did not write is refused by a condition naming it and left alone;
+deletionPolicy Delete removes what was pushed when the PushSecret goes (and lets go of the
+finalizer, with a Warning naming what is left when the store is gone), None keeps it. The pushed
+values never reach the logs, the Events or the status."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+
+import hvac
+import hvac.exceptions
+import pytest
+from kubernetes import client
+
+from tests.operator.harness import Cluster, Operator, eventually
+from tests.operator.manifests import unique, vault, vault_store
+from tests.testbed import stack
+
+Start = Callable[..., Operator]
+GROUP, VERSION, PLURAL = "external-secrets.io", "v1alpha1", "pushsecrets"
+FINALIZER = "pushsecret.externalsecrets.io/finalizer"
+FIRST, SECOND = "pushed-Pw-1st-9xQ2", "pushed-Pw-2nd-4kZ7"
+
+
+def _push_secret(name: str, remote_key: str, **spec: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "refreshInterval": "1s",
+        "secretStoreRefs": [{"name": "vault", "kind": "SecretStore"}],
+        "selector": {"secret": {"name": "src"}},
+        "data": [
+            {
+                "match": {
+                    "secretKey": "password",
+                    "remoteRef": {"remoteKey": remote_key, "property": "password"},
+                }
+            }
+        ],
+        **spec,
+    }
+    return {"kind": "PushSecret", "metadata": {"name": name}, "spec": body}
+
+
+def _get(kube: Cluster, name: str) -> dict[str, Any] | None:
+    try:
+        found: Any = kube.custom.get_namespaced_custom_object(
+            GROUP, VERSION, kube.namespace, PLURAL, name
+        )
+    except client.exceptions.ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return dict(found)
+
+
+def _ready(kube: Cluster, name: str, status: str, reason: str) -> dict[str, Any]:
+    def check() -> dict[str, Any] | None:
+        conditions = ((_get(kube, name) or {}).get("status") or {}).get("conditions") or []
+        ready: dict[str, Any] = next((c for c in conditions if c.get("type") == "Ready"), {})
+        return ready if (ready.get("status"), ready.get("reason")) == (status, reason) else None
+
+    found: dict[str, Any] = eventually(check, timeout=30, what=f"{name} Ready={status} {reason}")
+    return found
+
+
+def _delete(kube: Cluster, name: str) -> None:
+    kube.custom.delete_namespaced_custom_object(GROUP, VERSION, kube.namespace, PLURAL, name)
+
+
+def _remote(bao: hvac.Client, key: str) -> dict[str, Any] | None:
+    try:
+        read = bao.secrets.kv.v2.read_secret_version(
+            key, mount_point="secret", raise_on_deleted_version=True
+        )
+    except hvac.exceptions.InvalidPath:
+        return None
+    data: dict[str, Any] = read["data"]["data"]
+    return data
+
+
+def _marker(bao: hvac.Client, key: str) -> dict[str, Any] | None:
+    meta = bao.secrets.kv.v2.read_secret_metadata(key, mount_point="secret")["data"]
+    found: dict[str, Any] | None = meta.get("custom_metadata")
+    return found
+
+
+def _warnings(kube: Cluster, name: str) -> list[str]:
+    return [f"{e.reason}: {e.message}" for e in kube.events(name) if e.type == "Warning"]
+
+
+def _assert_never_shown(kube: Cluster, operator: Operator, names: list[str]) -> None:
+    shown = [operator.logs()]
+    for name in names:
+        shown.append(json.dumps((_get(kube, name) or {}).get("status")))
+        shown.extend(f"{e.reason} {e.message}" for e in kube.events(name))
+    text = "\n".join(shown)
+    for value in (FIRST, SECOND):
+        assert value not in text
+        assert base64.b64encode(value.encode()).decode() not in text
+
+
+@pytest.fixture
+def bao(testbed: stack.Testbed) -> hvac.Client:
+    return vault(testbed)
+
+
+@pytest.fixture
+def pushing(kube: Cluster, testbed: stack.Testbed) -> Cluster:
+    """The Vault store `vault` (KV v2 at secret/) and the source Secret `src`."""
+    vault_store(kube, testbed)
+    kube.put_secret("src", {"password": FIRST})
+    return kube
+
+
+def test_push_writes_with_the_marker_follows_the_source_and_deletes_on_deletion(
+    pushing: Cluster, bao: hvac.Client, start_operator: Start
+) -> None:
+    kube, key = pushing, unique("push/app")
+    kube.apply(PLURAL, _push_secret("app", key, deletionPolicy="Delete"), VERSION)
+    operator = start_operator()
+
+    ready = _ready(kube, "app", "True", "Synced")
+    assert ready["message"] == "PushSecret synced successfully"
+    assert _remote(bao, key) == {"password": FIRST}
+    assert _marker(bao, key) == {"managed-by": "external-secrets"}
+    found = _get(kube, "app") or {}
+    assert FINALIZER in found["metadata"]["finalizers"]
+    synced = found["status"]["syncedPushSecrets"]
+    assert synced == {
+        "SecretStore/vault": {
+            f"{key}/password": {
+                "match": {
+                    "secretKey": "password",
+                    "remoteRef": {"remoteKey": key, "property": "password"},
+                },
+                "conversionStrategy": "None",
+            }
+        }
+    }
+
+    kube.core.patch_namespaced_secret("src", kube.namespace, {"stringData": {"password": SECOND}})
+    eventually(lambda: _remote(bao, key) == {"password": SECOND}, what="the remote updated")
+
+    _delete(kube, "app")
+    eventually(lambda: _get(kube, "app") is None, what="the PushSecret gone")
+    assert _remote(bao, key) is None
+    _assert_never_shown(kube, operator, ["app"])
+
+
+def test_if_not_exists_keeps_a_value_already_there(
+    pushing: Cluster, bao: hvac.Client, start_operator: Start
+) -> None:
+    kube, key = pushing, unique("push/keep")
+    bao.secrets.kv.v2.update_metadata(
+        key, custom_metadata={"managed-by": "external-secrets"}, mount_point="secret"
+    )
+    bao.secrets.kv.v2.create_or_update_secret(key, {"password": "earlier"}, mount_point="secret")
+    kube.apply(PLURAL, _push_secret("keep", key, updatePolicy="IfNotExists"), VERSION)
+    operator = start_operator()
+
+    ready = _ready(kube, "keep", "True", "Synced")
+    assert "Existing secrets in providers unchanged" in ready["message"]
+    assert _remote(bao, key) == {"password": "earlier"}
+    fresh = unique("push/fresh")
+    kube.apply(PLURAL, _push_secret("fresh", fresh, updatePolicy="IfNotExists"), VERSION)
+    _ready(kube, "fresh", "True", "Synced")
+    assert _remote(bao, fresh) == {"password": FIRST}  # nothing there: written
+    _assert_never_shown(kube, operator, ["keep", "fresh"])
+
+
+def test_a_value_without_the_marker_is_refused_and_left_alone(
+    pushing: Cluster, bao: hvac.Client, start_operator: Start
+) -> None:
+    kube, key = pushing, unique("push/theirs")
+    bao.secrets.kv.v2.create_or_update_secret(key, {"password": "theirs"}, mount_point="secret")
+    kube.apply(PLURAL, _push_secret("theirs", key, deletionPolicy="Delete"), VERSION)
+    operator = start_operator()
+
+    ready = _ready(kube, "theirs", "False", "Errored")
+    assert key in ready["message"] and "managed-by" in ready["message"]
+    assert any(key in warning for warning in _warnings(kube, "theirs"))
+    assert _remote(bao, key) == {"password": "theirs"}
+    assert not (_marker(bao, key) or {})
+
+    _delete(kube, "theirs")  # nothing was pushed: nothing to delete, and theirs stays
+    eventually(lambda: _get(kube, "theirs") is None, what="the PushSecret gone")
+    assert _remote(bao, key) == {"password": "theirs"}
+    _assert_never_shown(kube, operator, ["theirs"])
+
+
+def test_deletion_policy_none_leaves_the_pushed_value(
+    pushing: Cluster, bao: hvac.Client, start_operator: Start
+) -> None:
+    kube, key = pushing, unique("push/kept")
+    kube.apply(PLURAL, _push_secret("kept", key), VERSION)
+    operator = start_operator()
+
+    _ready(kube, "kept", "True", "Synced")
+    assert FINALIZER not in ((_get(kube, "kept") or {})["metadata"].get("finalizers") or [])
+    _delete(kube, "kept")
+    eventually(lambda: _get(kube, "kept") is None, what="the PushSecret gone")
+    assert _remote(bao, key) == {"password": FIRST}
+    assert _marker(bao, key) == {"managed-by": "external-secrets"}
+    _assert_never_shown(kube, operator, ["kept"])
