@@ -130,6 +130,11 @@ class VaultClient:
     def delete(self, ref: PushRef) -> bool:
         return self._push.delete(ref)
 
+    def log_in(self) -> None:
+        """Log in now (or reuse the token), so that a login's NotFound (a credential Secret
+        gone) is not taken for a missing key by the push's reads."""
+        self._current_token()
+
     def request(
         self,
         operation: str,

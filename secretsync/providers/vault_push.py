@@ -23,6 +23,8 @@ V1_METADATA = "custom_metadata"
 
 
 class Requests(Protocol):
+    def log_in(self) -> None: ...
+
     def request(
         self,
         operation: str,
@@ -91,6 +93,8 @@ class VaultPush:
         return paths.metadata_path(self._spec.path, key)
 
     def _data(self, key: str) -> dict[str, Any] | None:
+        # A NotFound below means the key is absent only once the login has succeeded.
+        self._client.log_in()
         try:
             text = self._client.request("ReadSecretData", "get", self._data_path(key))
         except NotFound:

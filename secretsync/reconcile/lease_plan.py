@@ -13,16 +13,17 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from secretsync.errors import ConfigError, NotFound, SecretSyncError, Unsupported
 from secretsync.generators import leases as lease_rules
 from secretsync.generators.leases import LEASES_ANNOTATION, Action, Lease, Step, earliest, encode
+from secretsync.reconcile import finalizing
 
 FINALIZER = "secretsync.io/revoke-leases"
 """On an ExternalSecret whose leases are revoked when it is deleted."""
 
-GIVE_UP_AFTER_SECONDS = 300.0
-"""How long a deleted ExternalSecret waits for its leases to be revoked before the finalizer
-goes anyway (they then end with their TTL): deletion never hangs on an unreachable server."""
+# When a revocation on deletion is given up (the leases then end with their TTL) is the same
+# decision as for a PushSecret's cleanup: finalizing.py owns it.
+GIVE_UP_AFTER_SECONDS = finalizing.GIVE_UP_AFTER_SECONDS
+give_up = finalizing.give_up
 
 
 def wake_in(refresh_in: float | None, step: Step | None, now: float) -> float | None:
@@ -64,15 +65,6 @@ def wants_finalizer(leases: Sequence[Lease]) -> bool:
 
 def revoked_on_delete(leases: Sequence[Lease]) -> list[Lease]:
     return [lease for lease in leases if lease.revoke_on_delete]
-
-
-def give_up(error: SecretSyncError, deleting_since: float | None, now: float) -> bool:
-    """Whether a revocation that failed on deletion is abandoned (the finalizer removed): at
-    once when it cannot succeed (the generator is gone or unusable), otherwise once the
-    ExternalSecret has waited GIVE_UP_AFTER_SECONDS."""
-    if isinstance(error, NotFound | ConfigError | Unsupported):
-        return True
-    return deleting_since is None or now - deleting_since >= GIVE_UP_AFTER_SECONDS
 
 
 def with_leases(body: Mapping[str, Any], leases: Sequence[Lease]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from secretsync.api.push import PushSecretSpec
 from secretsync.api.sources import StoreKind
 from secretsync.errors import ConfigError, NotFound, SecretSyncError, Unsupported
 from secretsync.providers.base import ForeignValue, PushRef, Writer
+from secretsync.reconcile import finalizing
 from secretsync.reconcile import push_plan as plan
 from secretsync.reconcile.lease_keeper import Finalizers, deleting
 from secretsync.reconcile.ports import Events, Secrets, StatusWriter
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 FINALIZER = "pushsecret.externalsecrets.io/finalizer"
 """ESO's own, so a PushSecret ESO pushed keeps its cleanup after a move to secretsync."""
 PLURAL, VERSION, KIND = "pushsecrets", "v1alpha1", "PushSecret"
+RETRY_SECONDS = 30.0
+LEFT_BEHIND = "PushedSecretsNotDeleted"
+"""The Warning Event of a deleted PushSecret whose pushed values could not be deleted."""
 
 
 @dataclasses.dataclass
@@ -44,14 +48,14 @@ class Pusher:
         """Returns seconds until the next run is due (None: only on a change)."""
         meta = raw.get("metadata") or {}
         namespace, name = str(meta.get("namespace") or "default"), str(meta.get("name"))
+        if deleting(raw):
+            # From the raw spec and status: a spec that no longer parses still lets go.
+            return self._finalize(raw, namespace, name)
         try:
             spec = parse(PushSecretSpec, raw.get("spec") or {}, "spec")
         except ConfigError as exc:
             reason = "Unsupported" if isinstance(exc, Unsupported) else plan.Reason.ERRORED
             self._report(raw, False, str(reason), str(exc), None)
-            return None
-        if deleting(raw):
-            self._finalize(raw, spec, namespace, name)
             return None
         if plan.deletes(spec):
             self.finalizers.add(namespace, name, FINALIZER)
@@ -86,7 +90,7 @@ class Pusher:
         except SecretSyncError as exc:
             merged = {**previous, **synced}
             self._report(raw, False, plan.Reason.ERRORED, redact(str(exc)), merged)
-            return None if isinstance(exc, ConfigError) else 30.0
+            return None if isinstance(exc, ConfigError) else RETRY_SECONDS
         self._report(
             raw, True, plan.Reason.SYNCED, plan.outcome_message(spec), synced, version=version
         )
@@ -149,32 +153,65 @@ class Pusher:
         return provider
 
     def _delete(self, gone: list[tuple[str, PushRef]], namespace: str) -> None:
-        by_store: dict[str, list[PushRef]] = {}
-        for store, ref in gone:
-            by_store.setdefault(store, []).append(ref)
-        for store, refs in by_store.items():
+        """What is no longer pushed; the first failure is raised (retried at the next push)."""
+        left = self._delete_each(gone, namespace)
+        if left:
+            raise left[0][2]
+
+    def _delete_each(self, gone: list[tuple[str, PushRef]], namespace: str) -> plan.Left:
+        """Every ref that can be deleted is; the ones that could not, with why."""
+        left: plan.Left = []
+        for store, refs in plan.by_store(gone).items():
             kind, _, name = store.partition("/")
-            writer = self._writer(StoreKind(kind), name, namespace)
+            try:
+                writer = self._writer(StoreKind(kind), name, namespace)
+            except SecretSyncError as exc:
+                left += [(store, ref, exc) for ref in refs]
+                continue
             try:
                 for ref in refs:
-                    writer.delete(ref)
+                    try:
+                        writer.delete(ref)
+                    except SecretSyncError as exc:
+                        left.append((store, ref, exc))
             finally:
                 writer.close()
+        return left
 
-    def _finalize(
-        self, raw: Mapping[str, Any], spec: PushSecretSpec, namespace: str, name: str
-    ) -> None:
+    def _finalize(self, raw: Mapping[str, Any], namespace: str, name: str) -> float | None:
+        """Delete what was pushed (deletionPolicy Delete), then let the PushSecret go. A
+        failure is retried until finalizing.give_up says stop; what is then left in the
+        stores is named in a Warning Event."""
         meta = raw.get("metadata") or {}
         if FINALIZER not in (meta.get("finalizers") or []):
-            return
-        if plan.deletes(spec):
-            try:
-                self._delete(plan.everything(plan.previous_synced(raw.get("status"))), namespace)
-            except SecretSyncError as exc:
-                message = f"Failed to Delete Secrets from Provider: {exc}"
+            return None
+        where = {"object": f"{namespace}/{name}"}
+        if plan.deletes_raw(raw.get("spec")):
+            recorded = plan.everything(plan.previous_synced(raw.get("status")))
+            left = self._delete_each(recorded, namespace)
+            since, now = finalizing.deleting_since(raw), self.clock().timestamp()
+            if left and not all(finalizing.give_up(exc, since, now) for _, _, exc in left):
+                message = f"Failed to Delete Secrets from Provider: {left[0][2]}"
                 self._report(raw, False, plan.Reason.ERRORED, message, None)
-                raise
-        self.finalizers.remove(namespace, name, FINALIZER)
+                log.warning(
+                    "deleting pushed secrets failed; retrying",
+                    extra={**where, "reason": type(left[0][2]).__name__},
+                )
+                return RETRY_SECONDS
+            if left:
+                message = plan.left_behind_message(left)
+                self.events.record(raw, KIND, LEFT_BEHIND, message, warning=True)
+                log.warning(
+                    "pushed secrets left in the stores", extra={**where, "reason": LEFT_BEHIND}
+                )
+        try:
+            self.finalizers.remove(namespace, name, FINALIZER)
+        except SecretSyncError as exc:
+            log.warning(
+                "finalizer not removed; retrying", extra={**where, "reason": type(exc).__name__}
+            )
+            return RETRY_SECONDS
+        return None
 
     def _report(
         self,

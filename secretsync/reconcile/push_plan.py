@@ -22,7 +22,7 @@ from secretsync.api.push import (
     PushSecretSpec,
     UpdatePolicy,
 )
-from secretsync.errors import ConfigError
+from secretsync.errors import ConfigError, SecretSyncError
 from secretsync.providers.base import PushRef, RemoteState
 from secretsync.reconcile import status
 
@@ -155,6 +155,36 @@ def everything(previous: Synced) -> list[tuple[str, PushRef]]:
 
 def deletes(spec: PushSecretSpec) -> bool:
     return spec.deletion_policy is PushDeletionPolicy.DELETE
+
+
+def deletes_raw(raw_spec: Mapping[str, Any] | None) -> bool:
+    """deletionPolicy Delete, read from the raw spec (on deletion, a spec that no longer
+    parses must not keep the PushSecret forever)."""
+    return (raw_spec or {}).get("deletionPolicy") == PushDeletionPolicy.DELETE.value
+
+
+def by_store(refs: Sequence[tuple[str, PushRef]]) -> dict[str, list[PushRef]]:
+    grouped: dict[str, list[PushRef]] = {}
+    for store, ref in refs:
+        grouped.setdefault(store, []).append(ref)
+    return grouped
+
+
+Left = list[tuple[str, PushRef, SecretSyncError]]
+"""What could not be deleted: store ("Kind/name"), ref, and why."""
+
+
+def left_behind_message(left: Left) -> str:
+    """The Warning of a PushSecret let go with values still in the stores: each store and ref,
+    and the first reason (the names of remote keys only, never a value)."""
+    places = "; ".join(
+        f"{store}: {', '.join(ref.describe() for ref in refs)}"
+        for store, refs in by_store([(store, ref) for store, ref, _ in left]).items()
+    )
+    return (
+        f"deletionPolicy Delete: could not delete what was pushed ({left[0][2]}); left in the "
+        f"stores: {places}. Delete them there by hand if they must go"
+    )
 
 
 def outcome_message(spec: PushSecretSpec) -> str:

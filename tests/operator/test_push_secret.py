@@ -18,7 +18,7 @@ import pytest
 from kubernetes import client
 
 from tests.operator.harness import Cluster, Operator, eventually
-from tests.operator.manifests import unique, vault, vault_store
+from tests.operator.manifests import unique, vault, vault_store, vault_store_body
 from tests.testbed import stack
 
 Start = Callable[..., Operator]
@@ -206,3 +206,38 @@ def test_deletion_policy_none_leaves_the_pushed_value(
     assert _remote(bao, key) == {"password": FIRST}
     assert _marker(bao, key) == {"managed-by": "external-secrets"}
     _assert_never_shown(kube, operator, ["kept"])
+
+
+def test_deletion_lets_go_and_names_what_is_left_when_the_store_or_its_credentials_are_gone(
+    pushing: Cluster, bao: hvac.Client, testbed: stack.Testbed, start_operator: Start
+) -> None:
+    kube, key, other = pushing, unique("push/orphan"), unique("push/lost")
+    kube.put_secret("token-2", {"token": testbed.VAULT_TOKEN})
+    store = vault_store_body(testbed, "vault-2")
+    store["spec"]["provider"]["vault"]["auth"]["tokenSecretRef"]["name"] = "token-2"
+    kube.apply("secretstores", store)
+    kube.apply(PLURAL, _push_secret("orphan", key, deletionPolicy="Delete"), VERSION)
+    lost = _push_secret("lost", other, deletionPolicy="Delete")
+    lost["spec"]["secretStoreRefs"] = [{"name": "vault-2"}]
+    kube.apply(PLURAL, lost, VERSION)
+    operator = start_operator()
+    _ready(kube, "orphan", "True", "Synced")
+    _ready(kube, "lost", "True", "Synced")
+
+    kube.custom.delete_namespaced_custom_object(
+        GROUP, "v1", kube.namespace, "secretstores", "vault"
+    )
+    kube.core.delete_namespaced_secret("token-2", kube.namespace)
+    _delete(kube, "orphan")
+    _delete(kube, "lost")
+    eventually(lambda: _get(kube, "orphan") is None, what="orphan let go")
+    eventually(lambda: _get(kube, "lost") is None, what="lost let go")
+
+    for name, where, remote in (
+        ("orphan", f"SecretStore/vault: {key}/password", key),
+        ("lost", f"SecretStore/vault-2: {other}/password", other),
+    ):
+        left = [w for w in _warnings(kube, name) if w.startswith("PushedSecretsNotDeleted")]
+        assert len(left) == 1 and where in left[0], _warnings(kube, name)
+        assert _remote(bao, remote) == {"password": FIRST}  # left, and said so
+    _assert_never_shown(kube, operator, ["orphan", "lost"])

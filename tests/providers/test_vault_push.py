@@ -10,7 +10,7 @@ import hvac
 import pytest
 from kubernetes import client
 
-from secretsync.errors import SecretSyncError
+from secretsync.errors import NotFound, SecretSyncError
 from secretsync.providers.base import ForeignValue, PushRef, Writer
 from tests.providers.vault_auth_fixtures import MakeProvider, put_secret, uid
 from tests.testbed import bao
@@ -132,3 +132,22 @@ def test_kv1_keeps_the_marker_inside_the_data_as_eso_does(
     }
     assert writer.delete(ref) is True
     assert writer.remote(ref).found is False
+
+
+def test_a_login_that_fails_is_an_error_not_an_absent_key(
+    make: MakeProvider, bao_dev: bao.Bao, root_auth: dict[str, Any]
+) -> None:
+    """Its credential Secret gone, the store must not answer "nothing there": a deletion would
+    then be counted as done and the value left behind without a word."""
+    key = f"orphan/{uid()}"
+    writer = _writer(make, bao_dev)
+    writer.set(PushRef(key, "password"), PASSWORD)
+    lost = make(bao_dev.addr, {"tokenSecretRef": {"name": "no-such-token", "key": "token"}})
+    assert isinstance(lost, Writer)
+
+    with pytest.raises(NotFound) as failed:
+        lost.delete(PushRef(key, "password"))
+    assert "no-such-token" in str(failed.value)
+    with pytest.raises(NotFound):
+        lost.remote(PushRef(key, "password"))
+    assert writer.remote(PushRef(key, "password")).has_value

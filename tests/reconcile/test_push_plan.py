@@ -10,7 +10,7 @@ import pytest
 
 from secretsync.api.parsing import parse
 from secretsync.api.push import PushSecretSpec, UpdatePolicy
-from secretsync.errors import ConfigError
+from secretsync.errors import ConfigError, NotFound
 from secretsync.providers.base import PushRef, RemoteState
 from secretsync.reconcile import push_plan as plan
 
@@ -101,3 +101,16 @@ def test_a_push_is_due_on_a_spec_change_and_after_the_interval() -> None:
     assert plan.due(spec, done, "3", NOW) == 0.0
     assert plan.due(spec, done, "2", NOW + datetime.timedelta(minutes=4)) == 360.0
     assert plan.due(_spec(refreshInterval="0"), done, "2", NOW) is None
+
+
+def test_what_is_left_behind_names_each_store_and_ref() -> None:
+    left: plan.Left = [
+        ("SecretStore/a", PushRef("app", "p"), NotFound("SecretStore ns/a does not exist")),
+        ("SecretStore/a", PushRef("db"), NotFound("SecretStore ns/a does not exist")),
+        ("ClusterSecretStore/b", PushRef("x"), NotFound("gone")),
+    ]
+    message = plan.left_behind_message(left)
+    assert "SecretStore/a: app/p, db; ClusterSecretStore/b: x" in message
+    assert "SecretStore ns/a does not exist" in message
+    assert plan.deletes_raw({"deletionPolicy": "Delete"})
+    assert not plan.deletes_raw({"deletionPolicy": "None"}) and not plan.deletes_raw(None)
