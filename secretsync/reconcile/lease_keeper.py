@@ -20,7 +20,7 @@ from secretsync.errors import SecretSyncError
 from secretsync.generators import leases as lease_rules
 from secretsync.generators.leases import Action, Lease, Step
 from secretsync.reconcile import lease_plan, overlap
-from secretsync.reconcile.ports import Events, Result, Secrets
+from secretsync.reconcile.ports import Events, Result, Secrets, StatusWriter
 from secretsync.resolve.resolver import Resolver, StoreLookup
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,8 @@ class LeaseKeeper:
     """None (the CLI, unit tests): nothing waits for a revocation on deletion."""
 
     clock: Callable[[], float] = time.time
+    statuses: StatusWriter | None = None
+    """Where status.leaseRotation is written (None: the CLI, unit tests)."""
 
     @staticmethod
     def held(secret: Mapping[str, Any] | None) -> list[Lease]:
@@ -102,6 +104,8 @@ class LeaseKeeper:
         plan = overlap.decide(held, overlap.view(raw.get("status")), now, grace)
         if existing is None:
             return lease_plan.next_step(held, plan.wake_at), False
+        if not plan.changed:
+            self._show(raw, plan)
         namespace, name, _ = _where(raw)
         updated = list(plan.leases)
         step = lease_plan.next_step(updated, plan.wake_at)
@@ -125,10 +129,27 @@ class LeaseKeeper:
             )
             return lease_plan.next_step(held, now + overlap.POLL_SECONDS), False
         self._said(raw, plan)
+        self._show(raw, plan)
         if renew:
             log.info("leases renewed", extra={"object": f"{namespace}/{name}"})
         after = overlap.decide(updated, overlap.view(raw.get("status")), now, grace)
         return lease_plan.next_step(updated, after.wake_at), True
+
+    def _show(self, raw: Mapping[str, Any], plan: overlap.Plan) -> None:
+        """status.leaseRotation, when it would say something else than it does."""
+        shown = (raw.get("status") or {}).get(overlap.STATUS_KEY)
+        if self.statuses is None or not overlap.status_due(plan, shown):
+            return
+        namespace, name, _ = _where(raw)
+        try:
+            self.statuses.patch_status(
+                "externalsecrets", namespace, name, {overlap.STATUS_KEY: overlap.status(plan)}
+            )
+        except SecretSyncError as exc:
+            log.warning(
+                "lease rotation status not written",
+                extra={"object": f"{namespace}/{name}", "reason": type(exc).__name__},
+            )
 
     def _said(self, raw: Mapping[str, Any], plan: overlap.Plan) -> None:
         """Events for the steps of an overlap rotation (generators and times, never IDs)."""
@@ -217,6 +238,7 @@ class LeaseKeeper:
                 "and the grace has passed"
             )
             self.events.record(raw, "ExternalSecret", "LeaseRetiring", message)
+            self._show(raw, overlap.decide(recorded, None, self.clock(), 0.0))
         if (
             self.finalizers is not None
             and lease_plan.FINALIZER in _finalizers(raw)

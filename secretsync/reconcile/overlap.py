@@ -246,6 +246,27 @@ def _wake(left: Sequence[Lease], stage: Stage, now: float) -> float | None:
     return min(times, default=None)
 
 
+STATUS_KEY = "leaseRotation"
+"""status.leaseRotation on the ExternalSecret: where its overlap rotation stands."""
+
+
+def status(plan: Plan) -> dict[str, Any]:
+    """What status.leaseRotation shows for this plan (counts and times, never lease IDs)."""
+    retiring = [lease for lease in plan.leases if lease.retiring]
+    shown: dict[str, Any] = {"stage": plan.stage.value, "retiringLeases": len(retiring)}
+    until = [lease.revoke_at for lease in retiring if lease.revoke_at is not None]
+    shown["pendingRevocationUntil"] = _stamp(min(until)) if until else None
+    return shown
+
+
+def status_due(plan: Plan, shown: Mapping[str, Any] | None) -> bool:
+    """Whether status.leaseRotation must be written: it says something else, or nothing while a
+    rotation is under way (an ExternalSecret that never rotated with overlap gets none)."""
+    if not shown:
+        return plan.stage is not Stage.IDLE
+    return dict(shown) != status(plan)
+
+
 def pending_message(leases: Sequence[Lease]) -> str:
     """'pending revocation until T' for the leases that have a time (no IDs, no values)."""
     times = sorted({lease.revoke_at for lease in leases if lease.revoke_at is not None})

@@ -71,7 +71,12 @@ class Syncer:
     def __post_init__(self) -> None:
         self.report = Reporter(self.statuses, self.events, self.metrics, self.rollouts, self.clock)
         self.leases = LeaseKeeper(
-            self.secrets, self.events, self.resolver, self.lookup, self.finalizers
+            self.secrets,
+            self.events,
+            self.resolver,
+            self.lookup,
+            self.finalizers,
+            statuses=self.statuses,
         )
 
     def sync(self, raw: Mapping[str, Any], *, source_moved: bool = False) -> Result:

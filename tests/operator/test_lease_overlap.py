@@ -39,7 +39,7 @@ GRACE = 6
 def overlap_kube(kube: Cluster, bao_dev: bao.Bao) -> Iterator[Cluster]:
     kube.put_secret(TOKEN_SECRET, {"token": bao_dev.token})
     yield kube
-    found = kube.custom.list_namespaced_custom_object(
+    found: Any = kube.custom.list_namespaced_custom_object(
         ES_GROUP, "v1", kube.namespace, "externalsecrets"
     )
     for item in found.get("items", []):
@@ -87,18 +87,24 @@ def _consumers(kube: Cluster, api: client.ApiClient, secret: str) -> None:
 
 def _ready(api: client.ApiClient, namespace: str) -> int:
     found = client.AppsV1Api(api).read_namespaced_deployment_status("app", namespace)
-    return int(found.status.ready_replicas or 0)
+    return int(getattr(found.status, "ready_replicas", None) or 0)
 
 
 def _leases(kube: Cluster, name: str) -> list[dict[str, Any]]:
     secret = kube.secret(name)
-    assert secret is not None
-    found: list[dict[str, Any]] = json.loads(secret.metadata.annotations[LEASES_ANNOTATION])
+    assert secret is not None and secret.metadata is not None
+    text = (secret.metadata.annotations or {})[LEASES_ANNOTATION]
+    found: list[dict[str, Any]] = json.loads(text)
     return found
 
 
 def _rollout(kube: Cluster, name: str) -> dict[str, Any]:
     found: dict[str, Any] = (kube.es(name).get("status") or {}).get("rollout") or {}
+    return found
+
+
+def _rotation(kube: Cluster, name: str) -> dict[str, Any]:
+    found: dict[str, Any] = (kube.es(name).get("status") or {}).get("leaseRotation") or {}
     return found
 
 
@@ -154,6 +160,9 @@ def test_overlap_keeps_the_old_login_until_healthy_and_grace_and_rolls_back_to_i
                          what="the pending revocation recorded")  # fmt: skip
     assert pending["revoke_at"] == pytest.approx(revoke_at, abs=1)
     assert _logs_in(postgres_db, first), "the previous login works during the grace"
+    shown = eventually(lambda: (x := _rotation(kube, "app")).get("stage") == "Grace" and x,
+                       what="status.leaseRotation Grace")  # fmt: skip
+    assert shown["retiringLeases"] == 1 and shown["pendingRevocationUntil"].endswith("Z")
     eventually(lambda: postgres.roles(postgres_db, _user(first)) == [], timeout=GRACE + 15,
                what="the previous login revoked")  # fmt: skip
     revoked_seen = time.time()
@@ -161,6 +170,7 @@ def test_overlap_keeps_the_old_login_until_healthy_and_grace_and_rolls_back_to_i
     assert [lease["id"] for lease in _leases(kube, "app")] == [current["id"]]
     assert _logs_in(postgres_db, second)
     assert {"LeaseRetiring", "LeaseRevocationScheduled", "LeasesRetired"} <= _reasons(kube, "app")
+    eventually(lambda: _rotation(kube, "app").get("stage") == "Idle", what="the rotation done")
     print(f"previous lease revoked {revoked_seen - _finished(done):.1f}s after healthy")
 
     # A rotation that breaks the consumers: rolled back to the still-valid second login, and

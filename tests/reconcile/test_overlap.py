@@ -266,3 +266,18 @@ def test_the_annotation_holds_the_pending_time_and_no_credential() -> None:
     (item,) = json.loads(text)
     assert item["retiring"] is True and item["revoke_at"] == NOW and item["data_hash"] == "hA"
     assert "password" not in text and "username" not in text
+
+
+def test_the_status_says_where_the_rotation_stands_and_is_written_only_on_change() -> None:
+    rolling = overlap.decide(_rotation(), RolloutView("Progressing", "hC"), NOW, GRACE)
+    assert overlap.status(rolling) == {
+        "stage": "Rolling", "retiringLeases": 1, "pendingRevocationUntil": None,
+    }  # fmt: skip
+    assert overlap.status_due(rolling, None)
+    assert not overlap.status_due(rolling, overlap.status(rolling))
+    grace = overlap.decide(_rotation(), RolloutView("Succeeded", "hC", finished_at=NOW), NOW, 30)
+    assert overlap.status(grace)["pendingRevocationUntil"] == "1970-01-12T13:47:10Z"
+    assert overlap.status_due(grace, overlap.status(rolling))
+    idle = overlap.decide([_lease("c", "hC")], None, NOW, GRACE)
+    assert not overlap.status_due(idle, None), "no status for an ExternalSecret never rotated"
+    assert overlap.status_due(idle, overlap.status(grace))
