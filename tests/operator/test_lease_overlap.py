@@ -6,7 +6,8 @@ real PostgreSQL and a consumer Deployment on KWOK:
 - a rotation that breaks the consumers is rolled back to the previous login, which still works,
   and the new lease is revoked;
 - the operator killed (SIGKILL) during the rollout and again while the previous lease is pending
-  revocation: the new process finishes the rotation, at the recorded time, not earlier.
+  revocation: the new process finishes the rotation, at the recorded time, not earlier; the same
+  when the leader is killed and its standby takes over.
 
 Rotations are made by changing the ExternalSecret (a generator runs again on each sync); the
 consumers break on the `mode: bad` value (tests/testbed/failif.py). Grace and TTLs are seconds.
@@ -18,13 +19,16 @@ import datetime
 import json
 import signal
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
 
 from secretsync.generators.leases import LEASES_ANNOTATION
+from tests.operator import harness
 from tests.operator.harness import GROUP as ES_GROUP
 from tests.operator.harness import Cluster, Operator, eventually
 from tests.operator.test_dynamic_leases import TOKEN_SECRET, _generator, _logs_in, _role
@@ -47,7 +51,7 @@ def overlap_kube(kube: Cluster, bao_dev: bao.Bao) -> Iterator[Cluster]:
             kube.patch_es(item["metadata"]["name"], {"metadata": {"finalizers": None}})
 
 
-def _es(kube: Cluster, name: str, generator: str, mode: str) -> None:
+def _es(kube: Cluster, name: str, generator: str, mode: str, grace: int = GRACE) -> None:
     ref = {"apiVersion": "generators.external-secrets.io/v1alpha1",
            "kind": "VaultDynamicSecret", "name": generator}  # fmt: skip
     kube.apply(
@@ -65,7 +69,7 @@ def _es(kube: Cluster, name: str, generator: str, mode: str) -> None:
                 "rollout": {
                     "targets": [{"kind": "Deployment", "name": "app"}],
                     "healthTimeout": "15s",
-                    "overlap": {"grace": f"{GRACE}s"},
+                    "overlap": {"grace": f"{grace}s"},
                 },
             },
         },
@@ -229,3 +233,64 @@ def test_killed_during_the_rollout_and_the_grace_the_revocation_comes_at_its_tim
     assert time.time() >= pending["revoke_at"], "revoked before its recorded time"
     assert postgres.roles(postgres_db, like) == [_user(second)], "nothing leaked"
     assert _logs_in(postgres_db, second)
+
+
+def _holder(api: client.ApiClient) -> str | None:
+    lease = client.CoordinationV1Api(api).read_namespaced_lease(
+        "secretsync-operator", "secretsync-system"
+    )
+    return lease.spec.holder_identity if lease.spec else None
+
+
+# Takes the real Lease, as tests/operator/test_ha.py does: one at a time.
+@pytest.mark.xdist_group("lease")
+def test_a_leader_change_during_the_grace_revokes_at_the_recorded_time(
+    overlap_kube: Cluster,
+    kube_api: client.ApiClient,
+    operator_kubeconfig: Path,
+    tmp_path: Path,
+    bao_dev: bao.Bao,
+    postgres_db: postgres.Postgres,
+    bao_database: baodb.DatabaseEngine,
+) -> None:
+    kube = overlap_kube
+    path, like = _role(bao_dev, bao_database, "2m", "10m")
+    _generator(kube, bao_dev, "db", path)
+    # A grace longer than a takeover (15 s Lease), so the new leader has the chance to be early.
+    _es(kube, "app", "db", "v1", grace=25)
+    names = [f"replica-{uuid.uuid4().hex[:6]}" for _ in range(2)]
+    replicas = [
+        harness.start(
+            operator_kubeconfig,
+            tmp_path / f"{identity}.log",
+            "--leader-elect",
+            "--namespace",
+            kube.namespace,
+            "--identity",
+            identity,
+        )
+        for identity in names
+    ]
+    try:
+        eventually(lambda: _holder(kube_api) in names, what="a replica to lead")
+        leader = names.index(str(_holder(kube_api)))
+        first = eventually(lambda: kube.data("app"), what="the first credential")
+        _consumers(kube, kube_api, "app")
+        _rotate(kube, "app", "v2")
+        second = _changed(kube, "app", first)
+        pending = eventually(lambda: (x := _leases(kube, "app")[1:]) and x[0]["revoke_at"]
+                             and x[0], timeout=60, what="the pending revocation")  # fmt: skip
+        replicas[leader].stop(signal.SIGKILL)  # the Lease must expire before the other leads
+        eventually(lambda: _holder(kube_api) == names[1 - leader], timeout=40,
+                   what="the standby to take over")  # fmt: skip
+        took_over = time.time()
+        if took_over < pending["revoke_at"]:
+            assert _logs_in(postgres_db, first), "the new leader revoked before the time"
+        eventually(lambda: postgres.roles(postgres_db, _user(first)) == [], timeout=40,
+                   what="the new leader to revoke the previous login")  # fmt: skip
+        assert time.time() >= pending["revoke_at"], "revoked before its recorded time"
+        assert postgres.roles(postgres_db, like) == [_user(second)], "nothing leaked"
+        print(f"took over {took_over - pending['revoke_at']:+.1f}s from the pending time")
+    finally:
+        for replica in replicas:
+            replica.stop()
