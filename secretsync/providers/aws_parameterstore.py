@@ -19,8 +19,9 @@ from secretsync.errors import NotFound, SecretSyncError
 from secretsync.providers import aws_values as values
 from secretsync.providers.aws_errors import Caller
 from secretsync.providers.aws_session import AwsSession, store_provider
+from secretsync.providers.aws_ssm_push import ParameterStorePush
 from secretsync.providers.aws_values import RemoteValue
-from secretsync.providers.base import Provider, StoreContext
+from secretsync.providers.base import Provider, PushRef, RemoteState, StoreContext
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
@@ -52,6 +53,7 @@ class ParameterStoreProvider:
         self._call = Caller(PROVIDER, ctx.telemetry)
         self._session = AwsSession(ctx, aws, self._call)
         self._prefix = aws.prefix or ""
+        self._push = ParameterStorePush(self._client, self._call, aws, self._session.log_in)
 
     def _client(self) -> SSMClient:
         return self._session.ssm()
@@ -99,6 +101,17 @@ class ParameterStoreProvider:
 
     def close(self) -> None:
         return None
+
+    # --- PushSecret (the Writer protocol; aws_ssm_push.py) ------------------------------------
+
+    def remote(self, ref: PushRef) -> RemoteState:
+        return self._push.remote(ref)
+
+    def set(self, ref: PushRef, value: bytes) -> bool:
+        return self._push.set(ref, value)
+
+    def delete(self, ref: PushRef) -> bool:
+        return self._push.delete(ref)
 
     # --- batching for the operator ---------------------------------------------------------
 

@@ -195,6 +195,14 @@ class AwsSession:
     def credentials(self) -> Credentials | None:
         return self._session().get_credentials()
 
+    def log_in(self) -> None:
+        """Resolve the credentials now (a deferred role or web identity too), so that a
+        credential Secret or ServiceAccount that is gone raises here, not inside a read whose
+        NotFound a PushSecret would take for an absent remote value."""
+        credentials = self.credentials()
+        if credentials is not None:
+            credentials.get_frozen_credentials()
+
     def _client(self, service: str) -> Any:
         with self._lock:
             if service not in self._clients:
