@@ -247,8 +247,11 @@ def _dearmor_text(enc: str) -> str:
 def _dearmor(enc: str) -> bytes:
     text = enc.strip()
     if not text.startswith(ARMOR_BEGIN):
-        # dotenv and INI keep bytes that are not UTF-8 as surrogates: give them back as bytes.
-        return text.encode("utf-8", "surrogateescape")
+        try:
+            # dotenv and INI keep bytes that are not UTF-8 as surrogates: give them back as bytes.
+            return text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raise DecryptionError("an age-encrypted data key is not text") from None
     body = text.removeprefix(ARMOR_BEGIN).removesuffix(ARMOR_END)
     return _b64decode("".join(body.split()))
 

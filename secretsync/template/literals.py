@@ -78,12 +78,11 @@ def _unescape(body: str, quote: str) -> str:
 
 
 def _parse_digits(digits: str, width: int, base: int) -> int:
-    if len(digits) != width:
+    # Digits only: int() would also take a sign, spaces and underscores (`\u-199`), Go does not.
+    allowed = "0123456789abcdefABCDEF" if base == 16 else "01234567"
+    if len(digits) != width or not all(char in allowed for char in digits):
         raise LiteralError("invalid syntax")
-    try:
-        return int(digits, base)
-    except ValueError as exc:
-        raise LiteralError("invalid syntax") from exc
+    return int(digits, base)
 
 
 def _rune_bytes(value: int) -> bytes:

@@ -11,7 +11,7 @@ import pytest
 
 from secretsync.api.generators import parse_generator
 from secretsync.api.objects import parse_external_secret
-from secretsync.errors import ConfigError, DecryptionError
+from secretsync.errors import ConfigError, DecryptionError, TemplateError
 from secretsync.providers import gjson
 from secretsync.sops import agepq, cipher, engine, inifmt, jsonfmt, keys
 from secretsync.sops.formats import store_for
@@ -156,3 +156,19 @@ def test_an_age_enc_that_is_not_utf8_fails_to_open_with_a_pq_identity() -> None:
     identities = keys.parse_identities(str(agepq.generate()))
     with pytest.raises(DecryptionError):
         keys.unwrap("-> mlkem768x25519 \udcb8", identities)
+
+
+@pytest.mark.parametrize(
+    "literal", ['"\\u-199"', '"\\x-1"', '"\\u 199"', '"\\u1_99"', "'\\U+0000041'"]
+)
+def test_an_escape_whose_digits_int_would_take_but_go_does_not_is_invalid_syntax(
+    literal: str,
+) -> None:
+    with pytest.raises(TemplateError, match="invalid syntax"):
+        render({"k": "{{ " + literal + " }}"}, {})
+
+
+def test_an_age_enc_holding_a_lone_surrogate_is_a_decryption_error() -> None:
+    identities = keys.parse_identities(str(agepq.generate()))
+    with pytest.raises(DecryptionError):
+        keys.unwrap("-> mlkem768x25519 \ud800", identities)
