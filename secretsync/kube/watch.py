@@ -73,20 +73,23 @@ def run(
             streamer: Any = watch.Watch()  # type: ignore[no-untyped-call]
             function = namespaced if namespace else everywhere
             args = (namespace,) if namespace else ()
-            for event in streamer.stream(
-                function,
-                *args,
-                label_selector=selector,
-                resource_version=version,
-                timeout_seconds=300,
-                allow_watch_bookmarks=True,
-            ):
-                if stop.is_set():
-                    streamer.stop()
-                    break
-                kind = event["type"]
-                if kind in ("ADDED", "MODIFIED", "DELETED"):
-                    handler(kind, event["raw_object"])
+            # Mapped too: an apiserver that stops mid-stream ends it with a urllib3 error, which
+            # would otherwise end this thread, and drift would go unseen until a restart.
+            with mapped(f"watching managed {resource}"):
+                for event in streamer.stream(
+                    function,
+                    *args,
+                    label_selector=selector,
+                    resource_version=version,
+                    timeout_seconds=300,
+                    allow_watch_bookmarks=True,
+                ):
+                    if stop.is_set():
+                        streamer.stop()
+                        break
+                    kind = event["type"]
+                    if kind in ("ADDED", "MODIFIED", "DELETED"):
+                        handler(kind, event["raw_object"])
         except (ApiException, SecretSyncError) as exc:
             reason = type(exc).__name__
             log.warning(f"watch of managed {resource} restarts", extra={"reason": reason})
