@@ -4,14 +4,17 @@ leader stops renewing. The decision is a pure function; the shell does one GET a
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Mapping
 from typing import Any, cast
 
 from kubernetes import client
 
-from secretsync.errors import AccessDenied, ConfigError, NotFound
+from secretsync.errors import AccessDenied, ConfigError, NotFound, SecretSyncError, Unavailable
 from secretsync.kube.client import Conflict, mapped
 
+DENIAL_RECHECKS = (1.0, 2.0, 3.0)
+"""Seconds between asking again when RBAC refuses the Lease, before giving up on it."""
 WEBHOOK_ANNOTATION = "secretsync.io/webhook"
 """Where the holder takes Git push webhooks that a standby forwards (a URL, no secret)."""
 
@@ -73,14 +76,34 @@ class LeaderElector:
         exist (the create answers 404) or RBAC refuses the Lease (403). Other failures are
         worth retrying and raise as mapped (Unavailable, Throttled, ...).
         """
+        for wait in (*DENIAL_RECHECKS, None):
+            try:
+                return self._try_acquire()
+            except AccessDenied as exc:
+                # A restarted apiserver refuses every request for a few seconds, until its RBAC
+                # cache is filled (measured: 4-6 s, and still for a moment after /readyz says
+                # ok): that refusal passes, so it is retried before it is called permanent.
+                if not self._apiserver_ready():
+                    raise Unavailable(f"{exc}; the API server is not ready yet") from exc
+                if wait is None:
+                    raise LeaseUnusable(
+                        self.namespace,
+                        self.name,
+                        f"the API server refused the Lease in namespace {self.namespace!r} ({exc})",
+                    ) from exc
+                time.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _apiserver_ready(self) -> bool:
+        api = self._api.api_client
         try:
-            return self._try_acquire()
-        except AccessDenied as exc:
-            raise LeaseUnusable(
-                self.namespace,
-                self.name,
-                f"the API server refused the Lease in namespace {self.namespace!r} ({exc})",
-            ) from exc
+            with mapped("asking whether the API server is ready"):
+                request = api.param_serialize("GET", "/readyz", auth_settings=["BearerToken"])
+                response = api.call_api(*request)
+                response.read()
+        except SecretSyncError:
+            return False
+        return int(response.status) == 200
 
     def _try_acquire(self) -> bool:
         now = datetime.datetime.now(datetime.UTC)
