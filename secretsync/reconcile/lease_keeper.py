@@ -263,6 +263,8 @@ class LeaseKeeper:
             if secret is None or not any(lease.retiring for lease in held):
                 return
             timed = overlap.settle_now(held, self.clock(), grace)
+            if timed == held:
+                return
             self.secrets.replace(namespace, lease_plan.with_leases(secret, timed))
         except SecretSyncError as exc:
             # They wait for their expiry instead: late, never early.
@@ -276,6 +278,11 @@ class LeaseKeeper:
         if not issued.written:
             self._revoke(raw, issued.leases, "unwritten")
             issued.leases.clear()
+
+    def unrecorded(self, raw: Mapping[str, Any], existing: Mapping[str, Any] | None) -> bool:
+        """Whether retiring leases wait for a rollout that status.rollout does not show."""
+        plan = overlap.decide(self.held(existing), overlap.view(raw.get("status")), self.clock(), 0)
+        return plan.unrecorded
 
     def next_step(
         self, raw: Mapping[str, Any], leases: Sequence[Lease], grace: float

@@ -91,6 +91,10 @@ class Plan:
     changed: bool
     """The annotation must be rewritten."""
 
+    unrecorded: bool = False
+    """Leases wait for a rollout of the current data that status.rollout does not show: just
+    started (the cache lags), or lost with a process killed right after the write."""
+
 
 def view(status: Mapping[str, Any] | None) -> RolloutView | None:
     """The rollout as `status.rollout` records it; None when there is none."""
@@ -161,6 +165,7 @@ def decide(leases: Sequence[Lease], rollout: RolloutView | None, now: float, gra
         changed = True
     data = current[0].data_hash if current else (rollout.data_hash if rollout else "")
     stage, settle_at, which = _settle(current, rollout, data, now, grace)
+    unrecorded = rollout is None or rollout.data_hash != data
     scheduled: list[Lease] = []
     updated: list[Lease] = []
     for lease in retiring:
@@ -180,9 +185,12 @@ def decide(leases: Sequence[Lease], rollout: RolloutView | None, now: float, gra
     gone = {lease.id for lease in expired + revoke}
     left = [lease for lease in updated if lease.id not in gone]
     changed = changed or bool(gone)
+    waiting = any(lease.revoke_at is None for lease in left)
     if not left:
         stage = Stage.IDLE
-    elif stage is Stage.GRACE and any(lease.revoke_at is None for lease in left):
+    elif stage is Stage.ROLLING and not waiting:
+        stage = Stage.GRACE  # every one has its time already (nothing to restart, say)
+    elif stage is Stage.GRACE and waiting:
         stage = Stage.HELD  # some wait for their expiry, as the rollback left them
     return Plan(
         leases=tuple(current + left),
@@ -193,6 +201,7 @@ def decide(leases: Sequence[Lease], rollout: RolloutView | None, now: float, gra
         stage=stage,
         wake_at=_wake(left, stage, now),
         changed=changed,
+        unrecorded=unrecorded and stage is Stage.ROLLING and waiting,
     )
 
 

@@ -45,6 +45,18 @@ class Rollouts(Protocol):
         current: Mapping[str, bytes],
     ) -> str | None: ...
 
+    def prepare(
+        self, es: ExternalSecret, raw_es: Mapping[str, Any], previous: Mapping[str, bytes]
+    ) -> None:
+        """Keep the data about to be overwritten as the last good data (overlap rotation)."""
+        ...
+
+    def recover(
+        self, es: ExternalSecret, raw_es: Mapping[str, Any], current: Mapping[str, bytes]
+    ) -> str | None:
+        """Start a rollout of the Secret's data that a killed process never recorded."""
+        ...
+
 
 class SyncMetrics(Protocol):
     def synced(

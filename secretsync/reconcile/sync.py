@@ -108,6 +108,8 @@ class Syncer:
         if not due and refresh.secret_valid(target_state(existing), es.spec.target.creation_policy):
             # Between refreshes the leases are renewed; one due for re-issue makes a sync.
             step, renewed = self.leases.tend(raw, existing, _grace(es))
+            if _overlap(es) and self.leases.unrecorded(raw, existing):
+                self._recover(es, raw, existing)
             if lease_plan.due(step, self.leases.clock()) is not Action.REISSUE:
                 wait = refresh.seconds_until_due(es.spec, state, now, uid=es.metadata.uid)
                 return Result(next_refresh=lease_plan.wake_in(wait, step, self.leases.clock()))
@@ -187,7 +189,9 @@ class Syncer:
             # The finalizer before the credential it protects; the lease in the same request.
             # Under overlap the superseded leases are recorded as retiring in the same request.
             self.leases.before_write(raw, issued.leases)
-            overlap_on = es.spec.rollout is not None and es.spec.rollout.overlap is not None
+            overlap_on = _overlap(es)
+            if overlap_on and write.action is writes.Action.UPDATE:
+                self._prepare(es, raw, existing)
             recorded, gone = self.leases.recorded(
                 existing, issued.leases, data_hash(want.data), overlap_on
             )
@@ -240,6 +244,45 @@ class Syncer:
         if token:
             log.info("rollout started", extra={"object": object_key(es), "token": token})
         return bool(token)
+
+    def _prepare(
+        self, es: ExternalSecret, raw: Mapping[str, Any], existing: Mapping[str, Any] | None
+    ) -> None:
+        """Overlap: the data about to be overwritten is kept for a rollback before the write, so
+        that a rollout lost to a kill right after the write can still be started (_recover)."""
+        if self.rollouts is None or existing is None:
+            return
+        try:
+            self.rollouts.prepare(es, raw, writes.decode_data(existing))
+        except SecretSyncError as exc:
+            log.warning(
+                "previous data not kept before the write",
+                extra={"object": object_key(es), "reason": type(exc).__name__},
+            )
+
+    def _recover(
+        self, es: ExternalSecret, raw: Mapping[str, Any], existing: Mapping[str, Any] | None
+    ) -> None:
+        """Retiring leases wait for a rollout that was never recorded: start it (or, with
+        nothing to restart, let them go after the grace)."""
+        if self.rollouts is None or existing is None:
+            return
+        try:
+            token = self.rollouts.recover(es, raw, writes.decode_data(existing))
+        except SecretSyncError as exc:
+            log.warning(
+                "lost rollout not started",
+                extra={"object": object_key(es), "reason": type(exc).__name__},
+            )
+            return
+        if token == "":
+            self.leases.unwatched(raw, _grace(es))
+        elif token:
+            log.info("lost rollout started", extra={"object": object_key(es), "token": token})
+
+
+def _overlap(es: ExternalSecret) -> bool:
+    return es.spec.rollout is not None and es.spec.rollout.overlap is not None
 
 
 def _grace(es: ExternalSecret) -> float:

@@ -120,6 +120,40 @@ class RolloutController:
         self._wake.set()
         return new.token
 
+    def prepare(
+        self, es: ExternalSecret, raw_es: Mapping[str, Any], previous: Mapping[str, bytes]
+    ) -> None:
+        """Keep `previous` as the last good data before the target Secret is overwritten, when
+        no rollout of this ExternalSecret is in flight (one that is keeps the older good data).
+        A process killed between that write and on_data_changed then leaves a rollout that
+        recover() can still start, with the data to roll back to (overlap rotation)."""
+        ref = _es_ref(es, raw_es)
+        with self._lock:
+            if (ref.namespace, ref.name) in self._flights:
+                return
+        self._recovery.keep_previous(raw_es, previous)
+
+    def recover(
+        self, es: ExternalSecret, raw_es: Mapping[str, Any], current: Mapping[str, bytes]
+    ) -> str | None:
+        """Start the rollout of the data the target Secret holds when none was recorded (the
+        process that wrote it died first). The new token; "" when there is nothing to restart;
+        None when nothing was lost."""
+        ref = _es_ref(es, raw_es)
+        with self._lock:
+            if (ref.namespace, ref.name) in self._flights:
+                return None
+        fresh = self._workloads.get_external_secret(ref.namespace, ref.name) or {}
+        stored = record.parse_record(ref.namespace, fresh.get("status") or {})
+        new_hash = data_hash(current)
+        if stored is not None and new_hash in (stored.data_hash, stored.held_hash):
+            return None
+        kept = self._secrets.get(ref.namespace, record.companion_name(ref.name))
+        if kept is None or data_hash(record.decode(kept)) == new_hash:
+            return None
+        self._log("the written data's rollout was not recorded; starting it", ref, "-")
+        return self.on_data_changed(es, fresh or raw_es, record.decode(kept), current) or ""
+
     def held_hash(self, raw_es: Mapping[str, Any]) -> str | None:
         meta = raw_es.get("metadata") or {}
         key = (str(meta.get("namespace")), str(meta.get("name")))

@@ -7,7 +7,9 @@ real PostgreSQL and a consumer Deployment on KWOK:
   and the new lease is revoked;
 - the operator killed (SIGKILL) during the rollout and again while the previous lease is pending
   revocation: the new process finishes the rotation, at the recorded time, not earlier; the same
-  when the leader is killed and its standby takes over.
+  when the leader is killed and its standby takes over; and killed between writing the Secret and
+  recording its rollout: the next process starts that rollout (with the previous data kept for a
+  rollback) and then revokes the previous lease.
 
 Rotations are made by changing the ExternalSecret (a generator runs again on each sync); the
 consumers break on the `mode: bad` value (tests/testbed/failif.py). Grace and TTLs are seconds.
@@ -15,6 +17,7 @@ consumers break on the `mode: bad` value (tests/testbed/failif.py). Grace and TT
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 import signal
@@ -27,7 +30,11 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from secretsync.generators import leases
 from secretsync.generators.leases import LEASES_ANNOTATION
+from secretsync.reconcile import overlap
+from secretsync.resolve.secret import DATA_HASH_ANNOTATION, data_hash
+from secretsync.rollout import record
 from tests.operator import harness
 from tests.operator.harness import GROUP as ES_GROUP
 from tests.operator.harness import Cluster, Operator, eventually
@@ -294,3 +301,66 @@ def test_a_leader_change_during_the_grace_revokes_at_the_recorded_time(
     finally:
         for replica in replicas:
             replica.stop()
+
+
+def _as_if_killed_after_the_write(
+    kube: Cluster, server: bao.Bao, path: str, name: str, first: dict[str, bytes]
+) -> dict[str, bytes]:
+    """What a process killed right after writing a new credential leaves, and nothing more:
+    the previous data kept for a rollback (written before the Secret), the Secret with the new
+    login and both leases (the old one retiring), and no record of a rollout."""
+    es = kube.es(name)
+    kube.core.create_namespaced_secret(
+        kube.namespace, record.companion(es, first, data_hash(first))
+    )
+    issued = bao.request(server, "GET", path)
+    new = {**first, **{k: str(v).encode() for k, v in issued["data"].items()}}
+    ttl, renewable = int(issued["lease_duration"]), bool(issued["renewable"])
+    lease = leases.issued(issued["lease_id"], "VaultDynamicSecret/db", ttl, renewable, time.time())
+    assert lease is not None
+    secret = kube.secret(name)
+    assert secret is not None and secret.metadata is not None
+    held = leases.decode(secret.metadata.annotations)
+    recorded, _ = overlap.written(held, [lease], data_hash(new), overlap=True)
+    secret.data = {k: base64.b64encode(v).decode() for k, v in new.items()}
+    secret.metadata.annotations = {
+        **(secret.metadata.annotations or {}),
+        LEASES_ANNOTATION: leases.encode(recorded),
+        DATA_HASH_ANNOTATION: data_hash(new),
+    }
+    kube.core.replace_namespaced_secret(name, kube.namespace, secret)
+    return new
+
+
+def test_killed_between_the_write_and_the_rollout_the_rollout_is_started_after_restart(
+    overlap_kube: Cluster,
+    kube_api: client.ApiClient,
+    start_operator: Start,
+    bao_dev: bao.Bao,
+    postgres_db: postgres.Postgres,
+    bao_database: baodb.DatabaseEngine,
+) -> None:
+    kube = overlap_kube
+    path, like = _role(bao_dev, bao_database, "2m", "10m")
+    _generator(kube, bao_dev, "db", path)
+    _es(kube, "app", "db", "v1")
+    operator = start_operator()
+    first = eventually(lambda: kube.data("app"), what="the first credential")
+    _consumers(kube, kube_api, "app")
+    before = c.generation(kube_api, kube.namespace, "Deployment", "app")
+    operator.stop(signal.SIGKILL)
+
+    second = _as_if_killed_after_the_write(kube, bao_dev, path, "app", first)
+    operator = start_operator()
+    eventually(lambda: "rollout was not recorded; starting it" in operator.logs(),
+               what="the lost rollout to be started")  # fmt: skip
+    done = eventually(lambda: (r := _rollout(kube, "app")).get("phase") == "Succeeded" and r,
+                      timeout=60, what="the rollout to succeed")  # fmt: skip
+    assert done["dataHash"] == data_hash(second)
+    assert c.generation(kube_api, kube.namespace, "Deployment", "app") == before + 1
+    assert _logs_in(postgres_db, first), "the previous login works until its time"
+    eventually(lambda: postgres.roles(postgres_db, _user(first)) == [], timeout=GRACE + 20,
+               what="the previous login revoked")  # fmt: skip
+    assert time.time() >= _finished(done) + GRACE
+    assert postgres.roles(postgres_db, like) == [_user(second)], "nothing leaked"
+    assert kube.data("app") == second

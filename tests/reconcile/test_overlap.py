@@ -281,3 +281,20 @@ def test_the_status_says_where_the_rotation_stands_and_is_written_only_on_change
     idle = overlap.decide([_lease("c", "hC")], None, NOW, GRACE)
     assert not overlap.status_due(idle, None), "no status for an ExternalSecret never rotated"
     assert overlap.status_due(idle, overlap.status(grace))
+
+
+def test_a_rollout_the_records_do_not_show_is_flagged_for_recovery() -> None:
+    # Killed between the Secret write and the rollout's record: the next process is told.
+    for stale in (None, RolloutView("Succeeded", "hA", finished_at=NOW - 100)):
+        assert overlap.decide(_rotation(), stale, NOW, GRACE).unrecorded
+    for shown in (
+        RolloutView("Progressing", "hC"),
+        RolloutView("Succeeded", "hC", finished_at=NOW),
+        RolloutView("Failed", "hC"),
+        RolloutView("RollingBack", "hA", held_hash="hC"),
+    ):
+        assert not overlap.decide(_rotation(), shown, NOW, GRACE).unrecorded
+    # Nothing waits for a rollout once every retiring lease has its time (nothing to restart).
+    timed = overlap.settle_now(_rotation(), NOW, GRACE)
+    plan = overlap.decide(timed, None, NOW, GRACE)
+    assert not plan.unrecorded and plan.stage is Stage.GRACE and plan.wake_at == NOW + GRACE
