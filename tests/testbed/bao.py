@@ -89,6 +89,10 @@ def start_tls(state_dir: Path, kube: Kube, reviewer_jwt: str, ca: CA) -> Bao:
     init = request(
         sealed, "PUT", "sys/init", {"secret_shares": 1, "secret_threshold": 1}, token=False
     )
+    # Kept (0600) so that a fault test can unseal it after a restart or a seal.
+    unseal_key = data_dir / "unseal.key"
+    unseal_key.touch(mode=0o600)
+    unseal_key.write_text(init["keys"][0])
     request(sealed, "PUT", "sys/unseal", {"key": init["keys"][0]}, token=False)
     bao = Bao(addr=sealed.addr, token=str(init["root_token"]), cacert=ca.cert_path)
     procs.wait_for(state_dir, "openbao-tls", lambda: _healthy(bao), timeout=30, proc=proc)

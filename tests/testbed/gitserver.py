@@ -1,8 +1,9 @@
 """A Git smart-HTTP server on loopback: `git http-backend` behind a small threaded HTTP server.
 
 Repositories under <root>/public are open; those under <root>/private need HTTP basic auth or a
-bearer token. Every request is appended to <root>/requests.log, so tests can count fetches from
-the server's side.
+bearer token. While a file <root>/failing exists every request answers 503 (fault tests).
+Every request is appended to <root>/requests.log, so tests can count fetches from the server's
+side.
 
 Run as `python -m tests.testbed.gitserver --root DIR --port N --user U --password P --token T`.
 """
@@ -52,6 +53,11 @@ def make_handler(config: Config) -> type[BaseHTTPRequestHandler]:
             return False
 
         def _serve(self) -> None:
+            if (config.root / "failing").exists():  # a fault test makes the server fail
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if not self._authorised():
                 self.send_response(401)
                 self.send_header("WWW-Authenticate", 'Basic realm="testbed"')

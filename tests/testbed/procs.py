@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import shutil
 import signal
@@ -73,7 +74,32 @@ def start(
     pids = state_dir / "pids"
     pids.mkdir(parents=True, exist_ok=True)
     (pids / f"{name}.pid").write_text(str(pid))
+    # Kept so that a fault test can stop one component and start it again exactly as it was.
+    (pids / f"{name}.argv").write_text(json.dumps({"argv": list(argv), "env": dict(env or {})}))
     return Daemon(pid)
+
+
+def stop(state_dir: Path, name: str, *, sig: signal.Signals = signal.SIGTERM) -> None:
+    """Stop one component (SIGKILL after 10 s); `restart` starts it again as it was."""
+    pid = int((state_dir / "pids" / f"{name}.pid").read_text())
+    if _signal_group(pid, sig):
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        _signal_group(pid, signal.SIGKILL)
+
+
+def restart(state_dir: Path, name: str) -> Daemon:
+    """Start a stopped component again with its first argv and environment (same ports and
+    data folders); the caller waits for it to be ready."""
+    recorded = json.loads((state_dir / "pids" / f"{name}.argv").read_text())
+    return start(state_dir, name, recorded["argv"], env=recorded["env"])
+
+
+def pause(state_dir: Path, name: str, *, resume: bool = False) -> None:
+    """SIGSTOP a component (it holds its connections and answers nothing), or SIGCONT it."""
+    pid = int((state_dir / "pids" / f"{name}.pid").read_text())
+    _signal_group(pid, signal.SIGCONT if resume else signal.SIGSTOP)
 
 
 def log_tail(state_dir: Path, name: str, lines: int = 25) -> str:
