@@ -1,4 +1,5 @@
-"""Namespaces, and the ExternalSecrets a ClusterExternalSecret creates in them."""
+"""Namespaces, and the ExternalSecrets a ClusterExternalSecret creates in them (or the
+PushSecrets a ClusterPushSecret does)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,13 @@ PLURAL = "externalsecrets"
 
 
 class ChildClient:
-    def __init__(self, api: client.ApiClient) -> None:
+    def __init__(
+        self, api: client.ApiClient, plural: str = PLURAL, version: str = STORAGE_VERSION
+    ) -> None:
+        """`plural`/`version`: pushsecrets and v1alpha1 for a ClusterPushSecret's children."""
         self._core = client.CoreV1Api(api)
         self._custom = client.CustomObjectsApi(api)
+        self._plural, self._version = plural, version
 
     def namespaces(self) -> dict[str, dict[str, str]]:
         found: dict[str, dict[str, str]] = {}
@@ -34,18 +39,18 @@ class ChildClient:
 
     def children(self, label: str, owner: str) -> dict[str, dict[str, Any]]:
         """Namespace -> the ExternalSecret carrying `label=owner` there."""
-        with mapped(f"listing externalsecrets of {owner}"):
+        with mapped(f"listing {self._plural} of {owner}"):
             listing = self._custom.list_cluster_custom_object(
-                GROUP, STORAGE_VERSION, PLURAL, label_selector=f"{label}={owner}"
+                GROUP, self._version, self._plural, label_selector=f"{label}={owner}"
             )
         items = cast(dict[str, Any], listing).get("items") or []
         return {str(i["metadata"]["namespace"]): dict(i) for i in items}
 
     def get(self, namespace: str, name: str) -> dict[str, Any] | None:
         try:
-            with mapped(f"reading externalsecret {namespace}/{name}"):
+            with mapped(f"reading {self._plural} {namespace}/{name}"):
                 found = self._custom.get_namespaced_custom_object(
-                    GROUP, STORAGE_VERSION, namespace, PLURAL, name
+                    GROUP, self._version, namespace, self._plural, name
                 )
         except NotFound:
             return None
@@ -53,23 +58,23 @@ class ChildClient:
 
     def create(self, body: Mapping[str, Any]) -> None:
         namespace = body["metadata"]["namespace"]
-        with mapped(f"creating externalsecret {namespace}/{body['metadata']['name']}"):
+        with mapped(f"creating {self._plural} {namespace}/{body['metadata']['name']}"):
             self._custom.create_namespaced_custom_object(
-                GROUP, STORAGE_VERSION, namespace, PLURAL, dict(body)
+                GROUP, self._version, namespace, self._plural, dict(body)
             )
 
     def replace(self, body: Mapping[str, Any]) -> None:
         namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
-        with mapped(f"updating externalsecret {namespace}/{name}"):
+        with mapped(f"updating {self._plural} {namespace}/{name}"):
             self._custom.replace_namespaced_custom_object(
-                GROUP, STORAGE_VERSION, namespace, PLURAL, name, dict(body)
+                GROUP, self._version, namespace, self._plural, name, dict(body)
             )
 
     def delete(self, namespace: str, name: str) -> None:
         try:
-            with mapped(f"deleting externalsecret {namespace}/{name}"):
+            with mapped(f"deleting {self._plural} {namespace}/{name}"):
                 self._custom.delete_namespaced_custom_object(
-                    GROUP, STORAGE_VERSION, namespace, PLURAL, name
+                    GROUP, self._version, namespace, self._plural, name
                 )
         except NotFound:
             return

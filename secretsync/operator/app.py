@@ -230,6 +230,7 @@ def _assemble(
         raw_stores=ClusterLookup(api),
         store_cap=limits.store_concurrency(settings.concurrency, settings.store_concurrency),
         push_finalizers=FinalizerClient(api, "pushsecrets", V1ALPHA1),
+        push_children=ChildClient(api, "pushsecrets", V1ALPHA1),
     )
     metrics.extra.append(
         GaugeFunc(

@@ -17,6 +17,7 @@ from secretsync.operator.stores import RawStores, Stores
 from secretsync.operator.telemetry import Health, Metrics
 from secretsync.operator.work import Worker
 from secretsync.reconcile import classes
+from secretsync.reconcile.cluster_pusher import ClusterPusher, PushChildren
 from secretsync.reconcile.cluster_sync import ClusterSyncer
 from secretsync.reconcile.fairness import Lane, lane_store
 from secretsync.reconcile.lease_keeper import Finalizers
@@ -44,9 +45,11 @@ class Controller:
         raw_stores: RawStores | None = None,
         store_cap: int | None = None,
         push_finalizers: Finalizers | None = None,
+        push_children: PushChildren | None = None,
     ) -> None:
         """`store_cap`: how many workers one store's ExternalSecrets may hold at once
-        (secretsync.limits.store_concurrency)."""
+        (secretsync.limits.store_concurrency). `push_finalizers`/`push_children`: PushSecrets
+        and ClusterPushSecrets are run (without them they are marked Unsupported)."""
         self.state = state
         self.resolver = syncer.resolver
         self.queue = WorkQueue(lane_of=self._lane, store_cap=store_cap)
@@ -86,6 +89,9 @@ class Controller:
                 syncer.lookup,
                 push_finalizers,
             ),
+            cluster_pusher=None
+            if push_children is None
+            else ClusterPusher(push_children, statuses, syncer.events),
         )
         self.drift = Drift(state, self.queue, metrics)
         self.worker = Worker(

@@ -75,7 +75,7 @@ def build_registry(
     async def cluster_external_secret(event: kopf.RawEvent, **_: Any) -> None:
         controller.on_cluster_external_secret(event.get("type"), event["object"])
 
-    # Not run yet (issue 13): watched only to say so on the ones that are ours.
+    # Run when their stores are ours (operator/pushes.py); a ClusterPushSecret makes PushSecrets.
     @kopf.on.event(GROUP, V1ALPHA1, "pushsecrets", registry=registry)
     async def push_secret(event: kopf.RawEvent, **_: Any) -> None:
         controller.on_push_secret(event.get("type"), {**event["object"], "kind": "PushSecret"})

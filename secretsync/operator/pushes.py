@@ -1,5 +1,6 @@
 """Git pushes (from the webhook receiver) and PushSecrets: what each queues, and the run of a
-PushSecret of our class (reconcile/push.py); ClusterPushSecrets are still marked Unsupported."""
+PushSecret of our class (reconcile/push.py) or of a ClusterPushSecret (reconcile/cluster_pusher.py:
+its PushSecrets, each then run as any other)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from secretsync.gitsource.registry import Repositories
 from secretsync.gitsource.source import revision_from
 from secretsync.operator.moved import Moved
 from secretsync.operator.state import Key, State
-from secretsync.reconcile import classes, unserved
+from secretsync.reconcile import classes, cluster_push, unserved
+from secretsync.reconcile.cluster_pusher import ClusterPusher
 from secretsync.reconcile.ports import Events, StatusWriter
 from secretsync.reconcile.push import Pusher
 from secretsync.reconcile.queue import WorkQueue
@@ -47,6 +49,7 @@ class Pushes:
         class_of: Callable[[classes.StoreKey], str | None],
         controller_class: str,
         pusher: Pusher | None = None,
+        cluster_pusher: ClusterPusher | None = None,
     ) -> None:
         self.state, self.queue, self.moved = state, queue, moved
         self.statuses, self.events = statuses, events
@@ -54,6 +57,7 @@ class Pushes:
         self._class_of = class_of
         self.controller_class = controller_class
         self._pusher = pusher
+        self._cluster_pusher = cluster_pusher
         self._pushes: dict[PushKey, dict[str, Any]] = {}
         self._announced: dict[object, object] = {}
         """uid -> the generation whose Unsupported condition and Event we wrote."""
@@ -74,7 +78,7 @@ class Pushes:
         return len(keys)
 
     def on_push_secret(self, event_type: str | None, raw: Mapping[str, Any]) -> None:
-        """A PushSecret (run by a worker) or ClusterPushSecret (marked Unsupported)."""
+        """A PushSecret or ClusterPushSecret, run by a worker."""
         meta = raw.get("metadata") or {}
         key = ("push", str(raw.get("kind")), meta.get("namespace"), str(meta.get("name")))
         old = self._pushes.get(key)
@@ -91,6 +95,8 @@ class Pushes:
 
     def run(self, key: PushKey) -> float | None:
         """A PushSecret of our class is pushed; returns seconds until its next run."""
+        if key[1] == "ClusterPushSecret" and self._cluster_pusher is not None:
+            return self._run_cluster(key, self._cluster_pusher)
         if key[1] != "PushSecret" or self._pusher is None:
             self.mark(key)
             return None
@@ -101,6 +107,17 @@ class Pushes:
         if not classes.reconciles(refs, self._class_of, self.controller_class):
             return None
         return self._pusher.run(raw)
+
+    def _run_cluster(self, key: PushKey, pusher: ClusterPusher) -> float | None:
+        """Run unless a ClusterSecretStore it names is another operator's: SecretStores are
+        each namespace's, and each child PushSecret is judged by its own stores."""
+        raw = self._pushes.get(key)
+        if raw is None:
+            return None
+        refs = cluster_push.cluster_store_refs(raw)
+        if not classes.reconciles(refs, self._class_of, self.controller_class):
+            return None
+        return pusher.run(raw)
 
     def mark(self, key: PushKey) -> None:
         """Ready=False Unsupported and one Warning Event, on a (Cluster)PushSecret whose stores

@@ -91,6 +91,7 @@ def test_namespaced_rules_are_the_cluster_rules_minus_cluster_scoped_kinds(tmp_p
         "clusterpushsecrets/status",
         "clustergenerators",
         "externalsecrets",  # create/update/delete, for ClusterExternalSecrets' children
+        "pushsecrets",  # create/update/delete, for ClusterPushSecrets' children
         "namespaces",
         "customresourcedefinitions",
     }

@@ -241,3 +241,69 @@ def test_deletion_lets_go_and_names_what_is_left_when_the_store_or_its_credentia
         assert len(left) == 1 and where in left[0], _warnings(kube, name)
         assert _remote(bao, remote) == {"password": FIRST}  # left, and said so
     _assert_never_shown(kube, operator, ["orphan", "lost"])
+
+
+def test_a_cluster_push_secret_runs_one_push_secret_per_selected_namespace(
+    kube: Cluster,
+    bao: hvac.Client,
+    testbed: stack.Testbed,
+    make_namespace: Callable[..., str],
+    start_operator: Start,
+) -> None:
+    team, key, name = unique("team"), unique("push/cluster"), unique("cps")
+    selected, taken = make_namespace({"cps": team}), make_namespace({"cps": team})
+    store = unique("cvault")
+    vault_store(kube, testbed, store, "ClusterSecretStore")
+    Cluster(kube.core.api_client, selected).put_secret("src", {"password": FIRST})
+    theirs = _push_secret("app", "elsewhere")
+    Cluster(kube.core.api_client, taken).apply(PLURAL, theirs, VERSION)
+    spec = _push_secret("app", key, deletionPolicy="Delete")["spec"]
+    spec["secretStoreRefs"] = [{"name": store, "kind": "ClusterSecretStore"}]
+    cps = {
+        "kind": "ClusterPushSecret",
+        "metadata": {"name": name},
+        "spec": {
+            "pushSecretName": "app",
+            "pushSecretSpec": spec,
+            "namespaceSelectors": [{"matchLabels": {"cps": team}}],
+            "refreshTime": "1s",
+        },
+    }
+    kube.apply("clusterpushsecrets", cps, VERSION)
+    operator = start_operator(also=(selected, taken))
+
+    def cluster_status() -> dict[str, Any]:
+        found: Any = kube.custom.get_cluster_custom_object(
+            GROUP, VERSION, "clusterpushsecrets", name
+        )
+        return dict(found.get("status") or {})
+
+    def provisioned(namespaces: list[str]) -> bool:
+        return cluster_status().get("provisionedNamespaces") == namespaces
+
+    eventually(lambda: provisioned([selected]), what="provisioned")
+    status = cluster_status()
+    assert status["pushSecretName"] == "app"
+    assert status["failedNamespaces"] == [
+        {"namespace": taken, "reason": "a PushSecret of that name exists and is not this "
+         "ClusterPushSecret's; rename or delete it"}
+    ]  # fmt: skip
+    assert status["conditions"][0]["status"] == "False"
+    eventually(lambda: _remote(bao, key) == {"password": FIRST}, what="pushed by the child")
+    assert _marker(bao, key) == {"managed-by": "external-secrets"}
+    child = kube.custom.get_namespaced_custom_object(GROUP, VERSION, selected, PLURAL, "app")
+    (owner,) = child["metadata"]["ownerReferences"]
+    assert (owner["kind"], owner["name"], owner["controller"]) == ("ClusterPushSecret", name, True)
+    left = kube.custom.get_namespaced_custom_object(GROUP, VERSION, taken, PLURAL, "app")
+    assert "ownerReferences" not in left["metadata"] and left["spec"] == theirs["spec"]
+
+    # A namespace that stops matching loses its PushSecret, and so the value it pushed.
+    kube.core.patch_namespace(selected, {"metadata": {"labels": {"cps": None}}})
+    eventually(lambda: provisioned([]), what="unprovisioned")
+    eventually(lambda: _remote(bao, key) is None, what="the remote value deleted")
+
+    kube.core.patch_namespace(selected, {"metadata": {"labels": {"cps": team}}})
+    eventually(lambda: _remote(bao, key) == {"password": FIRST}, what="pushed again")
+    kube.custom.delete_cluster_custom_object(GROUP, VERSION, "clusterpushsecrets", name)
+    eventually(lambda: _remote(bao, key) is None, timeout=60, what="its children collected")
+    _assert_never_shown(kube, operator, [])

@@ -16,8 +16,8 @@ deploy/namespaced/role.yaml, so a rule added here must be added there too. */}}
 - apiGroups: [external-secrets.io]
   resources: [externalsecrets]
   verbs: [patch]
-# PushSecrets: read and pushed when their stores are ours (ClusterPushSecrets are marked
-# Unsupported); patch sets ESO's finalizer on one with deletionPolicy Delete.
+# PushSecrets: read and pushed when their stores are ours; patch sets ESO's finalizer on one
+# with deletionPolicy Delete.
 - apiGroups: [external-secrets.io]
   resources: [pushsecrets]
   verbs: [get, list, watch]
@@ -74,9 +74,10 @@ deploy/namespaced/role.yaml, so a rule added here must be added there too. */}}
 - apiGroups: [external-secrets.io]
   resources: [clustersecretstores/status, clusterexternalsecrets/status, clusterpushsecrets/status]
   verbs: [patch]
-# ClusterExternalSecrets create, update and delete their ExternalSecrets in any namespace.
+# ClusterExternalSecrets create, update and delete their ExternalSecrets in any namespace,
+# ClusterPushSecrets their PushSecrets.
 - apiGroups: [external-secrets.io]
-  resources: [externalsecrets]
+  resources: [externalsecrets, pushsecrets]
   verbs: [create, update, delete]
 - apiGroups: [generators.external-secrets.io]
   resources: [clustergenerators]
