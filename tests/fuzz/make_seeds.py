@@ -114,8 +114,8 @@ def digest(data: bytes) -> str:
 
 
 def main() -> None:
-    if CORPUS.exists():
-        shutil.rmtree(CORPUS)
+    for folder in CORPUS.glob("*/"):  # SOURCES.md stays
+        shutil.rmtree(folder)
     sops_seeds()
     metadata_seeds()
     for text in TEMPLATES:
