@@ -15,8 +15,9 @@ import secrets
 import string
 
 from secretsync.api.generators import PasswordEncoding, PasswordSpec
-from secretsync.errors import ConfigError
+from secretsync.errors import ConfigError, LimitExceeded
 from secretsync.generators.base import GeneratorContext
+from secretsync.limits import SECRET_MAX_BYTES
 
 DEFAULT_SYMBOLS = '~!@#$%^&*()_+`-={}|[]\\:"<>?,./'
 DEFAULT_KEY = "password"
@@ -45,6 +46,14 @@ def plan(spec: PasswordSpec, path: str = "spec") -> Plan:
     symbols = spec.symbols if spec.symbols is not None else int(length * SHARE)
     symbol_chars = spec.symbol_characters if spec.symbol_characters is not None else DEFAULT_SYMBOLS
     letters = string.ascii_lowercase if spec.no_upper else string.ascii_letters
+    if length > SECRET_MAX_BYTES:
+        # A tenant's length must not make the operator build a huge string: no Secret could
+        # hold it anyway.
+        raise LimitExceeded(
+            f"is {length}, over the {SECRET_MAX_BYTES}-character limit (a Secret holds at most "
+            "1 MiB); ask for a shorter password",
+            field=f"{path}.length",
+        )
     if digits + symbols > length:
         raise ConfigError(
             f"digits ({digits}) plus symbols ({symbols}) exceed the length ({length})",

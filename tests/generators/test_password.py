@@ -11,7 +11,7 @@ import pytest
 
 from secretsync.api.generators import PasswordSpec
 from secretsync.api.parsing import parse
-from secretsync.errors import ConfigError
+from secretsync.errors import ConfigError, LimitExceeded
 from secretsync.generators import password
 from secretsync.generators.base import GeneratorContext
 
@@ -134,3 +134,11 @@ def test_encodings_encode_the_password(encoding: str, decode: Any) -> None:
     raw = _generate(length=16, encoding=encoding)["password"]
     text = decode(raw if encoding != "hex" else raw.decode()).decode()
     assert len(text) == 16
+
+
+def test_a_length_no_secret_could_hold_is_refused_before_anything_is_built() -> None:
+    with pytest.raises(LimitExceeded) as caught:
+        _generate(length=2**70, allowRepeat=True)
+    assert caught.value.field == "spec.length"
+    assert "1 MiB" in str(caught.value)
+    assert len(_generate(length=4096, allowRepeat=True)["password"]) == 4096
