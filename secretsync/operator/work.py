@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from secretsync.errors import SecretSyncError
+from secretsync.errors import Retryable, SecretSyncError
 from secretsync.metrics import Counter
 from secretsync.operator.moved import Moved
 from secretsync.operator.pushes import Pushes
@@ -118,6 +118,16 @@ class Worker:
         started = time.monotonic()
         try:
             result = self.syncer.sync(raw, source_moved=moved)
+        except Retryable as exc:
+            # The apiserver away or busy (a restart, etcd down): retried with backoff like any
+            # failure, but it is no crash, and 200 ExternalSecrets logged 800 of them as one.
+            log.warning(
+                "sync interrupted; retrying",
+                extra={"object": f"{key[0]}/{key[1]}", "reason": type(exc).__name__},
+            )
+            self._reconciled(key, True, started)
+            self.queue.done(key, failed=True)
+            return
         except Exception:
             log.exception("sync crashed", extra={"object": f"{key[0]}/{key[1]}"})
             self._reconciled(key, True, started)

@@ -532,6 +532,7 @@ def check_nothing_lost(
     assert fleet.pod is not None
     logs = fleet.pod.logs_since(start.log_offset)
     assert "Exception in thread" not in logs, "a thread of the operator died"
+    assert '"sync crashed"' not in logs, "an outage is not a crash (an unexpected exception)"
     assert "can never take the leader Lease" not in logs, "a passing refusal ended the operator"
     exits = len(fleet.pod.exits)
     log(
