@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,29 @@ def test_moto_stopped_during_a_batch_read(fleet: Fleet, start: Before) -> None:
         label="moto stopped 35s during a batch read",
     ).recovery_seconds
     assert _batch_calls(fleet) > batches, "the forced refresh read in batches"
+
+
+def _moto_answers(fleet: Fleet) -> bool:
+    url = f"{fleet.testbed.AWS_ENDPOINT_URL}/moto-api/"
+    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+        return int(response.status) == 200
+
+
+def test_moto_killed_and_restarted_empty(fleet: Fleet, start: Before) -> None:
+    """moto keeps its secrets in memory: after a restart every AWS key is gone until it is
+    seeded again. A key that is gone at the source fails the sync; the Secret stays."""
+    fleet.stop("moto")
+    fleet.restart("moto")
+    eventually(lambda: _moto_answers(fleet), what="moto to answer")
+    eventually(
+        lambda: len(fleet.not_ready(fleet.names("aws"))) >= 10,
+        what="the AWS ExternalSecrets to see their keys gone",
+    )
+    for name in fleet.names("aws"):
+        fleet.set_aws(name, fleet.expected[name]["password"].decode())
+    RECOVERY["moto-empty"] = check_nothing_lost(
+        fleet, start, log=_log, label="moto restarted empty, then seeded"
+    ).recovery_seconds
 
 
 def test_openbao_restarted_in_the_middle_of_a_rotation(fleet: Fleet, start: Before) -> None:
