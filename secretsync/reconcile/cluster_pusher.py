@@ -68,8 +68,10 @@ class ClusterPusher:
                 failed[namespace] = str(exc)
         provisioned = [ns for ns in wanted if ns not in failed]
         self._report(raw, child, provisioned, failed, None)
+        # Every refreshTime, failed or not (as ESO): a namespace that fails keeps failing until
+        # someone acts, and the others must still follow their labels.
         interval = spec.refresh_time.total_seconds()
-        return RETRY_SECONDS if failed else (interval or None)
+        return interval or (RETRY_SECONDS if failed else None)
 
     def _existing(
         self, raw: Mapping[str, Any], child: str, wanted: list[str], failed: dict[str, str]

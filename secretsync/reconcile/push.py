@@ -30,6 +30,12 @@ FINALIZER = "pushsecret.externalsecrets.io/finalizer"
 """ESO's own, so a PushSecret ESO pushed keeps its cleanup after a move to secretsync."""
 PLURAL, VERSION, KIND = "pushsecrets", "v1alpha1", "PushSecret"
 RETRY_SECONDS = 30.0
+
+
+class SourceGone(NotFound):
+    """The PushSecret's source Secret does not exist."""
+
+
 LEFT_BEHIND = "PushedSecretsNotDeleted"
 """The Warning Event of a deleted PushSecret whose pushed values could not be deleted."""
 
@@ -87,6 +93,13 @@ class Pusher:
                 synced[key] = self._push_store(spec, ref.kind, ref.name, namespace, entries)
             if plan.deletes(spec):
                 self._delete(plan.obsolete(previous, synced), namespace)
+        except SourceGone as exc:
+            if plan.deletes(spec) and previous:
+                cleaned = self._source_deleted(raw, previous, namespace)
+                interval = spec.refresh_interval.total_seconds()
+                return (interval or None) if cleaned else RETRY_SECONDS
+            self._report(raw, False, plan.Reason.ERRORED, str(exc), previous)
+            return RETRY_SECONDS
         except SecretSyncError as exc:
             merged = {**previous, **synced}
             self._report(raw, False, plan.Reason.ERRORED, redact(str(exc)), merged)
@@ -107,12 +120,27 @@ class Pusher:
             )
         found = self.secrets.get(namespace, selector.secret.name)
         if found is None:
-            raise NotFound(f"Secret {namespace}/{selector.secret.name} does not exist")
+            raise SourceGone(f"Secret {namespace}/{selector.secret.name} does not exist")
         data = decode_data(found)
         if spec.template is None:
             return data
         source = self.resolver.template_source(namespace)
         return dict(templating.apply(spec.template, data, source).data)
+
+    def _source_deleted(
+        self, raw: Mapping[str, Any], previous: plan.Synced, namespace: str
+    ) -> bool:
+        """ESO's answer to a source Secret deleted under deletionPolicy Delete: what was pushed
+        is deleted too, and the PushSecret says so (Ready=False, SourceDeleted). Whether all
+        of it was."""
+        left = self._delete_each(plan.everything(previous), namespace)
+        if left:
+            message = f"failed to cleanup provider secrets: {left[0][2]}"
+            self._report(raw, False, plan.Reason.ERRORED, message, previous)
+            return False
+        message = "source secret deleted; provider secrets cleaned up"
+        self._report(raw, False, plan.Reason.SOURCE_DELETED, message, {}, warning=False)
+        return True
 
     def _push_store(
         self,
@@ -222,6 +250,7 @@ class Pusher:
         synced: plan.Synced | None,
         *,
         version: str | None = None,
+        warning: bool | None = None,
     ) -> None:
         meta = parse_metadata(raw)
         new = plan.new_status(
@@ -240,7 +269,8 @@ class Pusher:
         conditions = (raw.get("status") or {}).get("conditions") or []
         old: Mapping[str, Any] = next((c for c in conditions if c.get("type") == "Ready"), {})
         if old.get("reason") != str(reason) or old.get("message") != message or not ready:
-            self.events.record(raw, KIND, str(reason), message, warning=not ready)
+            loud = not ready if warning is None else warning
+            self.events.record(raw, KIND, str(reason), message, warning=loud)
         log.info(
             "pushed" if ready else "push failed",
             extra={"object": f"{meta.namespace}/{meta.name}", "reason": str(reason)},

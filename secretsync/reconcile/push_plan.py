@@ -32,6 +32,8 @@ class Reason(enum.StrEnum):
 
     SYNCED = "Synced"
     ERRORED = "Errored"
+    SOURCE_DELETED = "SourceDeleted"
+    """The source Secret is gone and, under deletionPolicy Delete, so is what was pushed."""
 
 
 class Action(enum.Enum):

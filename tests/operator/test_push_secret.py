@@ -307,3 +307,25 @@ def test_a_cluster_push_secret_runs_one_push_secret_per_selected_namespace(
     kube.custom.delete_cluster_custom_object(GROUP, VERSION, "clusterpushsecrets", name)
     eventually(lambda: _remote(bao, key) is None, timeout=60, what="its children collected")
     _assert_never_shown(kube, operator, [])
+
+
+def test_a_deleted_source_takes_what_it_pushed_with_it_under_deletion_policy_delete(
+    pushing: Cluster, bao: hvac.Client, start_operator: Start
+) -> None:
+    kube, key, kept = pushing, unique("push/src-gone"), unique("push/src-kept")
+    kube.apply(PLURAL, _push_secret("gone", key, deletionPolicy="Delete"), VERSION)
+    kube.apply(PLURAL, _push_secret("kept", kept), VERSION)
+    operator = start_operator()
+    _ready(kube, "gone", "True", "Synced")
+    _ready(kube, "kept", "True", "Synced")
+
+    kube.core.delete_namespaced_secret("src", kube.namespace)
+    eventually(lambda: _remote(bao, key) is None, what="the pushed value deleted")
+    normal = eventually(
+        lambda: [e for e in kube.events("gone") if e.reason == "SourceDeleted"], what="the Event"
+    )
+    assert normal[0].type == "Normal"
+    assert not ((_get(kube, "gone") or {}).get("status") or {}).get("syncedPushSecrets")
+    _ready(kube, "kept", "False", "Errored")  # deletionPolicy None: a missing source only says so
+    assert _remote(bao, kept) == {"password": FIRST}
+    _assert_never_shown(kube, operator, ["gone", "kept"])
