@@ -1,9 +1,11 @@
-"""PushSecret on the real operator (its own ServiceAccount) against the test bed's OpenBao: the
-value is written with ESO's managed-by marker and follows the source Secret; IfNotExists keeps
-what is there; a value we did not write is refused by a condition naming it and left alone;
-deletionPolicy Delete removes what was pushed when the PushSecret goes (and lets go of the
-finalizer, with a Warning naming what is left when the store is gone), None keeps it. The pushed
-values never reach the logs, the Events or the status."""
+"""PushSecret on the real operator (its own ServiceAccount) against the test bed's OpenBao (and
+moto for AWS Secrets Manager and Parameter Store): the value is written with ESO's managed-by
+marker and follows the source Secret; IfNotExists keeps what is there; a value we did not write
+is refused by a condition naming it and left alone; deletionPolicy Delete removes what was pushed
+when the PushSecret goes (and lets go of the finalizer, with a Warning naming what is left when
+the store is gone), None keeps it; a deleted source takes what it pushed along under Delete; a
+ClusterPushSecret makes one PushSecret per selected namespace. The pushed values never reach the
+logs, the Events or the status."""
 
 from __future__ import annotations
 
@@ -15,10 +17,12 @@ from typing import Any
 import hvac
 import hvac.exceptions
 import pytest
+from botocore.exceptions import ClientError
 from kubernetes import client
 
 from tests.operator.harness import Cluster, Operator, eventually
 from tests.operator.manifests import unique, vault, vault_store, vault_store_body
+from tests.providers import aws_fixtures
 from tests.testbed import stack
 
 Start = Callable[..., Operator]
@@ -86,6 +90,10 @@ def _marker(bao: hvac.Client, key: str) -> dict[str, Any] | None:
     meta = bao.secrets.kv.v2.read_secret_metadata(key, mount_point="secret")["data"]
     found: dict[str, Any] | None = meta.get("custom_metadata")
     return found
+
+
+def _gone(kube: Cluster, name: str) -> Callable[[], bool]:
+    return lambda: _get(kube, name) is None
 
 
 def _warnings(kube: Cluster, name: str) -> list[str]:
@@ -291,10 +299,10 @@ def test_a_cluster_push_secret_runs_one_push_secret_per_selected_namespace(
     assert status["conditions"][0]["status"] == "False"
     eventually(lambda: _remote(bao, key) == {"password": FIRST}, what="pushed by the child")
     assert _marker(bao, key) == {"managed-by": "external-secrets"}
-    child = kube.custom.get_namespaced_custom_object(GROUP, VERSION, selected, PLURAL, "app")
+    child: Any = kube.custom.get_namespaced_custom_object(GROUP, VERSION, selected, PLURAL, "app")
     (owner,) = child["metadata"]["ownerReferences"]
     assert (owner["kind"], owner["name"], owner["controller"]) == ("ClusterPushSecret", name, True)
-    left = kube.custom.get_namespaced_custom_object(GROUP, VERSION, taken, PLURAL, "app")
+    left: Any = kube.custom.get_namespaced_custom_object(GROUP, VERSION, taken, PLURAL, "app")
     assert "ownerReferences" not in left["metadata"] and left["spec"] == theirs["spec"]
 
     # A namespace that stops matching loses its PushSecret, and so the value it pushed.
@@ -329,3 +337,59 @@ def test_a_deleted_source_takes_what_it_pushed_with_it_under_deletion_policy_del
     _ready(kube, "kept", "False", "Errored")  # deletionPolicy None: a missing source only says so
     assert _remote(bao, kept) == {"password": FIRST}
     _assert_never_shown(kube, operator, ["gone", "kept"])
+
+
+def test_push_to_aws_secrets_manager_and_parameter_store_with_the_managed_by_tag(
+    kube: Cluster, testbed: stack.Testbed, start_operator: Start
+) -> None:
+    kube.put_secret(
+        aws_fixtures.KEYS_SECRET,
+        {
+            "access-key": testbed.AWS_ACCESS_KEY_ID,
+            "secret-access-key": testbed.AWS_SECRET_ACCESS_KEY,
+        },
+    )
+    kube.put_secret("src", {"password": FIRST})
+    names = {"SecretsManager": unique("push/op-sm"), "ParameterStore": "/" + unique("push/op-ps")}
+    for service, remote in names.items():
+        store = service.lower()
+        aws: dict[str, Any] = {
+            "service": service,
+            "region": testbed.AWS_DEFAULT_REGION,
+            "auth": aws_fixtures.static_auth(),
+        }
+        kube.apply(
+            "secretstores",
+            {
+                "kind": "SecretStore",
+                "metadata": {"name": store},
+                "spec": {"provider": {"aws": aws}},
+            },
+        )
+        body = _push_secret(store, remote, deletionPolicy="Delete")
+        body["spec"]["secretStoreRefs"] = [{"name": store}]
+        kube.apply(PLURAL, body, VERSION)
+    operator = start_operator(env={"AWS_ENDPOINT_URL": testbed.AWS_ENDPOINT_URL})
+    sm = aws_fixtures.seed_client(testbed, "secretsmanager")
+    ssm = aws_fixtures.seed_client(testbed, "ssm")
+    managed = {"Key": "managed-by", "Value": "external-secrets"}
+
+    for service in names:
+        _ready(kube, service.lower(), "True", "Synced")
+    secret = names["SecretsManager"]
+    assert json.loads(sm.get_secret_value(SecretId=secret)["SecretBinary"]) == {"password": FIRST}
+    assert managed in sm.describe_secret(SecretId=secret)["Tags"]
+    parameter = names["ParameterStore"]
+    stored = ssm.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]
+    assert (stored["Type"], json.loads(stored["Value"])) == ("String", {"password": FIRST})
+    tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=parameter)["TagList"]
+    assert managed in tags
+
+    for store in (service.lower() for service in names):
+        _delete(kube, store)
+    for store in (service.lower() for service in names):
+        eventually(_gone(kube, store), what=f"{store} let go")
+    assert sm.describe_secret(SecretId=secret).get("DeletedDate")  # its recovery window
+    with pytest.raises(ClientError):
+        ssm.get_parameter(Name=parameter)
+    _assert_never_shown(kube, operator, [s.lower() for s in names])
