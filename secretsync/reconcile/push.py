@@ -112,16 +112,20 @@ class Pusher:
 
     def _source(self, spec: PushSecretSpec, namespace: str) -> dict[str, bytes]:
         selector = spec.selector
-        if selector.secret is None or selector.secret.name is None:
+        if selector.generator_ref is not None:
+            # Run again on every push, as in ESO: with Replace, each refresh rotates the value.
+            data = dict(self.resolver.generate(namespace, self.lookup, selector.generator_ref))
+        elif selector.secret is None or selector.secret.name is None:
             raise Unsupported(
-                field="spec.selector",
-                instead="name one Secret (selector.secret.name); generators and label "
-                "selectors are not pushed yet",
+                field="spec.selector.secret.selector",
+                instead="name one Secret (selector.secret.name); label selectors are not "
+                "pushed yet",
             )
-        found = self.secrets.get(namespace, selector.secret.name)
-        if found is None:
-            raise SourceGone(f"Secret {namespace}/{selector.secret.name} does not exist")
-        data = decode_data(found)
+        else:
+            found = self.secrets.get(namespace, selector.secret.name)
+            if found is None:
+                raise SourceGone(f"Secret {namespace}/{selector.secret.name} does not exist")
+            data = decode_data(found)
         if spec.template is None:
             return data
         source = self.resolver.template_source(namespace)

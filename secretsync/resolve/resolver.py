@@ -10,8 +10,8 @@ from typing import Protocol
 
 from secretsync import limits
 from secretsync.api.objects import CLUSTER_SECRET_STORE, ExternalSecret, SecretStore
-from secretsync.api.sources import StoreKind, StoreRef
-from secretsync.errors import AccessDenied, ConfigError, LimitExceeded
+from secretsync.api.sources import GeneratorRef, StoreKind, StoreRef
+from secretsync.errors import AccessDenied, ConfigError, LimitExceeded, Unsupported
 from secretsync.generators.leases import Lease
 from secretsync.providers import registry
 from secretsync.providers.base import (
@@ -169,6 +169,27 @@ class Resolver:
             self._drop(self._key(store, namespace) for store in used)
             raise
         return resolved
+
+    def generate(
+        self, namespace: str, lookup: StoreLookup, ref: GeneratorRef
+    ) -> Mapping[str, bytes]:
+        """One run of a generator (a PushSecret's source). One that issues a lease is refused:
+        nothing would renew or revoke it."""
+        if not isinstance(lookup, generated.GeneratorSource):
+            raise ConfigError("generators can only be read from a cluster")
+        issued: list[Lease] = []
+        run = generated.runner(lookup, namespace, self._credentials, self._telemetry, issued.append)
+        data = run(ref)
+        if issued:
+            ops = generated.LeaseOps(lookup, namespace, self._credentials, self._telemetry)
+            for lease in issued:
+                ops.revoke(lease)
+            raise Unsupported(
+                field="spec.selector.generatorRef",
+                instead="push a generator that issues no lease (Password, UUID, SSHKey); a "
+                "VaultDynamicSecret's lease would be left with nobody to renew or revoke it",
+            )
+        return data
 
     def lease_ops(self, namespace: str, lookup: StoreLookup) -> generated.LeaseOps:
         """Renewal and revocation of the leases issued for ExternalSecrets in `namespace`."""

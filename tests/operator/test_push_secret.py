@@ -393,3 +393,48 @@ def test_push_to_aws_secrets_manager_and_parameter_store_with_the_managed_by_tag
     with pytest.raises(ClientError):
         ssm.get_parameter(Name=parameter)
     _assert_never_shown(kube, operator, [s.lower() for s in names])
+
+
+def test_a_password_generator_pushed_is_rotated_at_every_refresh(
+    kube: Cluster, bao: hvac.Client, testbed: stack.Testbed, start_operator: Start
+) -> None:
+    vault_store(kube, testbed)
+    key = unique("push/generated")
+    kube.custom.create_namespaced_custom_object(
+        "generators.external-secrets.io",
+        "v1alpha1",
+        kube.namespace,
+        "passwords",
+        {
+            "apiVersion": "generators.external-secrets.io/v1alpha1",
+            "kind": "Password",
+            "metadata": {"name": "pw"},
+            "spec": {"length": 28, "symbols": 0},
+        },
+    )
+    body = _push_secret("rotated", key)
+    body["spec"]["selector"] = {
+        "generatorRef": {
+            "apiVersion": "generators.external-secrets.io/v1alpha1",
+            "kind": "Password",
+            "name": "pw",
+        }
+    }
+    kube.apply(PLURAL, body, VERSION)
+    operator = start_operator()
+
+    _ready(kube, "rotated", "True", "Synced")
+    first = eventually(lambda: _remote(bao, key), what="the generated password pushed")
+    assert len(first["password"]) == 28
+    second = eventually(
+        lambda: (
+            (_remote(bao, key) or {}).get("password") not in (None, first["password"])
+            and _remote(bao, key)
+        ),
+        what="a new password at the next refresh",
+    )
+    assert len(second["password"]) == 28
+    shown = [operator.logs(), json.dumps((_get(kube, "rotated") or {}).get("status"))]
+    shown += [f"{e.reason} {e.message}" for e in kube.events("rotated")]
+    for value in (first["password"], second["password"]):
+        assert value not in "\n".join(shown)
