@@ -427,7 +427,7 @@ class Fleet:
             what="OpenBao to answer",
         )
         key = (self.state_dir / "openbao-tls" / "unseal.key").read_text().strip()
-        bao.request(sealed, "PUT", "sys/unseal", {"key": key}, token=False)
+        bao.request(sealed, "PUT", "sys/unseal", {"key": key}, token=False, timeout=60)
         admin = bao.Bao(sealed.addr, self.testbed.VAULT_TLS_TOKEN, sealed.cacert)
         eventually(
             lambda: bao.request(admin, "GET", "sys/health", token=False).get("sealed") is False,
@@ -440,7 +440,7 @@ class Fleet:
             self.testbed.VAULT_TLS_TOKEN,
             Path(self.testbed.VAULT_CACERT),
         )
-        bao.request(admin, "PUT", "sys/seal")
+        bao.request(admin, "PUT", "sys/seal", timeout=60)
 
 
 @dataclasses.dataclass(frozen=True)

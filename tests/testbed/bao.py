@@ -28,14 +28,20 @@ class Bao:
 
 
 def request(
-    bao: Bao, method: str, path: str, body: dict[str, Any] | None = None, *, token: bool = True
+    bao: Bao,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    *,
+    token: bool = True,
+    timeout: float = 10,
 ) -> dict[str, Any]:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(f"{bao.addr}/v1/{path}", data=data, method=method)  # noqa: S310
     if token:
         req.add_header("X-Vault-Token", bao.token)
     context = ssl.create_default_context(cafile=str(bao.cacert)) if bao.cacert else None
-    with urllib.request.urlopen(req, timeout=10, context=context) as response:  # noqa: S310
+    with urllib.request.urlopen(req, timeout=timeout, context=context) as response:  # noqa: S310
         raw = response.read()
     return dict(json.loads(raw)) if raw else {}
 
@@ -86,8 +92,14 @@ def start_tls(state_dir: Path, kube: Kube, reviewer_jwt: str, ca: CA) -> Bao:
         timeout=30,
         proc=proc,
     )
+    # Initialising raft storage and the keys took over 10 s on a loaded 2-core machine.
     init = request(
-        sealed, "PUT", "sys/init", {"secret_shares": 1, "secret_threshold": 1}, token=False
+        sealed,
+        "PUT",
+        "sys/init",
+        {"secret_shares": 1, "secret_threshold": 1},
+        token=False,
+        timeout=60,
     )
     # Kept (0600) so that a fault test can unseal it after a restart or a seal.
     unseal_key = data_dir / "unseal.key"
