@@ -190,7 +190,11 @@ def test_a_value_without_the_marker_is_refused_and_left_alone(
 
     ready = _ready(kube, "theirs", "False", "Errored")
     assert key in ready["message"] and "managed-by" in ready["message"]
-    assert any(key in warning for warning in _warnings(kube, "theirs"))
+    # The Event is posted after the status, by the best-effort recorder: wait for it.
+    eventually(
+        lambda: any(key in warning for warning in _warnings(kube, "theirs")),
+        what="a Warning Event naming the key",
+    )
     assert _remote(bao, key) == {"password": "theirs"}
     assert not (_marker(bao, key) or {})
 
