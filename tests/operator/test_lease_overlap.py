@@ -221,7 +221,7 @@ def test_killed_during_the_rollout_and_the_grace_the_revocation_comes_at_its_tim
 
     # Killed right after the new credential is written (the rollout in flight).
     _rotate(kube, "app", "v2")
-    second = _changed(kube, "app", first)
+    _changed(kube, "app", first)  # written: the rollout is in flight
     operator.stop(signal.SIGKILL)
     assert _leases(kube, "app")[1]["retiring"]
     assert _logs_in(postgres_db, first)
@@ -238,8 +238,11 @@ def test_killed_during_the_rollout_and_the_grace_the_revocation_comes_at_its_tim
     eventually(lambda: postgres.roles(postgres_db, _user(first)) == [], timeout=GRACE + 20,
                what="the previous login revoked after the restart")  # fmt: skip
     assert time.time() >= pending["revoke_at"], "revoked before its recorded time"
-    assert postgres.roles(postgres_db, like) == [_user(second)], "nothing leaked"
-    assert _logs_in(postgres_db, second)
+    # A kill before the status write makes the restarted operator sync (and issue) once more:
+    # what must hold is that only the Secret's current login is left, and that it works.
+    current = kube.data("app")
+    assert postgres.roles(postgres_db, like) == [_user(current)], "nothing leaked"
+    assert _logs_in(postgres_db, current)
 
 
 def _holder(api: client.ApiClient) -> str | None:
