@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -177,10 +176,12 @@ def test_renewal_reissue_before_max_ttl_restart_and_revoke_on_delete(
     old_user = first["username"].decode()
     second = eventually(lambda: (d := kube.data("app")) and d != first and d, timeout=25,
                         what="the credential to be issued anew")  # fmt: skip
-    reissued_after = time.time() - issued["renewed_at"]
-    assert reissued_after < 27, "re-issued after the max TTL"
     (current,) = _recorded(kube, "app")
     assert current["id"] != issued["id"]
+    # When the operator issued it (recorded with the lease), not when this loop saw it: under
+    # load the poll can trail the issue by seconds.
+    reissued_after = current["renewed_at"] - issued["renewed_at"]
+    assert reissued_after < 27, "re-issued after the max TTL"
     assert _logs_in(postgres_db, second)
     eventually(lambda: postgres.roles(postgres_db, old_user) == [], timeout=10,
                what="the superseded login to be revoked")  # fmt: skip
