@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n 2 --dist loadgroup --timeout 600
 
-.PHONY: bootstrap demo test unit lint image fuzz testbed-up testbed-down testbed-status
+.PHONY: bootstrap demo test faults unit lint image fuzz testbed-up testbed-down testbed-status
 
 ## Install everything (Debian packages, virtualenv, test bed binaries); fast when warm.
 bootstrap:
@@ -14,8 +14,13 @@ demo: bootstrap
 	@$(PY) -m tests.testbed.demo
 
 ## The whole suite: lint, types, layer contracts, then every test against the real test bed.
+## The fault tests (tests/faults, a private bed whose components they stop) run apart with
+## `make faults` until their etcd restart is dependable (issue 14).
 test: bootstrap lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS) --ignore=tests/faults
+
+faults: bootstrap
+	$(PY) -m pytest $(PYTEST_ARGS) tests/faults
 
 ## Only the fast tests that need no test bed component.
 unit: bootstrap
