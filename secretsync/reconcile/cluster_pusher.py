@@ -13,6 +13,7 @@ from secretsync.api.parsing import parse
 from secretsync.api.push import ClusterPushSecretSpec
 from secretsync.errors import ConfigError, NotFound, SecretSyncError, Unsupported
 from secretsync.reconcile import cluster_push as rules
+from secretsync.reconcile.cluster_sync import write_child
 from secretsync.reconcile.lease_keeper import deleting
 from secretsync.reconcile.ports import Events, StatusWriter
 
@@ -58,9 +59,9 @@ class ClusterPusher:
         work = rules.plan(raw, spec, [ns for ns in wanted if ns not in failed], existing)
         failed.update(work.failed)
         for body in work.create:
-            self._write(self.children.create, body, failed)
+            write_child(self.children.create, body, failed)
         for body in work.update:
-            self._write(self.children.replace, body, failed)
+            write_child(self.children.replace, body, failed)
         for namespace, old in work.delete:
             try:
                 self.children.delete(namespace, old)
@@ -93,15 +94,6 @@ class ClusterPusher:
             if current is not None:
                 found[(namespace, name)] = current
         return found
-
-    @staticmethod
-    def _write(
-        write: Callable[[Mapping[str, Any]], None], body: Mapping[str, Any], failed: dict[str, str]
-    ) -> None:
-        try:
-            write(body)
-        except SecretSyncError as exc:
-            failed[str(body["metadata"]["namespace"])] = str(exc)
 
     def _report(
         self,

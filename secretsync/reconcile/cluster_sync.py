@@ -16,6 +16,16 @@ from secretsync.reconcile.ports import StatusWriter
 log = logging.getLogger(__name__)
 
 
+def write_child(
+    write: Callable[[Mapping[str, Any]], Any], body: Mapping[str, Any], failed: dict[str, str]
+) -> None:
+    """One child written; a failure is recorded against its namespace, so the others go on."""
+    try:
+        write(body)
+    except SecretSyncError as exc:
+        failed[str(body["metadata"]["namespace"])] = str(exc)
+
+
 class Children(Protocol):
     def namespaces(self) -> dict[str, dict[str, str]]: ...
     def children(self, label: str, owner: str) -> dict[str, dict[str, Any]]: ...
@@ -53,21 +63,14 @@ class ClusterSyncer:
         work = cluster.plan(raw, ces, wanted, existing)
         failed = dict(work.failed)
         for body in work.create:
-            self._apply(self.children.create, body, failed)
+            write_child(self.children.create, body, failed)
         for body in work.update:
-            self._apply(self.children.replace, body, failed)
+            write_child(self.children.replace, body, failed)
         for namespace, child in work.delete:
             self.children.delete(namespace, child)
         provisioned = [ns for ns in wanted if ns not in failed]
         self._status(raw, child_name, provisioned, failed, None)
         return ces.spec.refresh_time.total_seconds() or None
-
-    @staticmethod
-    def _apply(write: Any, body: Mapping[str, Any], failed: dict[str, str]) -> None:
-        try:
-            write(body)
-        except SecretSyncError as exc:
-            failed[str(body["metadata"]["namespace"])] = str(exc)
 
     def _status(
         self,
