@@ -197,7 +197,8 @@ def test_renewal_reissue_before_max_ttl_restart_and_revoke_on_delete(
     eventually(lambda: _gone(kube, "app"), timeout=20, what="the ExternalSecret to go")
     assert postgres.roles(postgres_db, new_user) == []
     assert postgres.roles(postgres_db, like) == []
-    assert any(e.reason == "LeasesRevoked" for e in kube.events("app"))
+    eventually(lambda: any(e.reason == "LeasesRevoked" for e in kube.events("app")),
+               what="the LeasesRevoked Event")  # fmt: skip
     _never_shown(kube, operators, "app", [first, second], shown)
 
 
@@ -220,7 +221,10 @@ def test_deletion_without_the_generator_lets_go_and_says_so(
     kube.custom.delete_namespaced_custom_object(ES_GROUP, "v1", kube.namespace,
                                                 "externalsecrets", "orphan")  # fmt: skip
     eventually(lambda: _gone(kube, "orphan"), timeout=20, what="the ExternalSecret to go")
-    (said,) = [e for e in kube.events("orphan") if e.reason == "LeasesNotRevoked"]
+    (said,) = eventually(
+        lambda: [e for e in kube.events("orphan") if e.reason == "LeasesNotRevoked"],
+        what="the LeasesNotRevoked Event",
+    )
     assert said.type == "Warning" and "end with their TTL" in str(said.message)
 
 

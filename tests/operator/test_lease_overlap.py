@@ -180,7 +180,7 @@ def test_overlap_keeps_the_old_login_until_healthy_and_grace_and_rolls_back_to_i
     assert revoked_seen >= pending["revoke_at"], "revoked before the grace had passed"
     assert [lease["id"] for lease in _leases(kube, "app")] == [current["id"]]
     assert _logs_in(postgres_db, second)
-    assert {"LeaseRetiring", "LeaseRevocationScheduled", "LeasesRetired"} <= _reasons(kube, "app")
+    eventually(lambda: {"LeaseRetiring", "LeaseRevocationScheduled", "LeasesRetired"} <= _reasons(kube, "app"), what="the Events")
     eventually(lambda: _rotation(kube, "app").get("stage") == "Idle", what="the rotation done")
     print(f"previous lease revoked {revoked_seen - _finished(done):.1f}s after healthy")
 
@@ -198,7 +198,7 @@ def test_overlap_keeps_the_old_login_until_healthy_and_grace_and_rolls_back_to_i
     assert kept["id"] == current["id"] and not kept["retiring"]
     assert _logs_in(postgres_db, second)
     assert postgres.roles(postgres_db, like) == [_user(second)]
-    assert {"LeaseRestored", "LeasesRetired"} <= _reasons(kube, "app")
+    eventually(lambda: {"LeaseRestored", "LeasesRetired"} <= _reasons(kube, "app"), what="the Events")
     eventually(lambda: _ready(kube_api, kube.namespace) == 2, timeout=30,
                what="the consumers healthy on the previous credential")  # fmt: skip
 

@@ -77,8 +77,11 @@ def test_a_configmap_target_is_written_kept_in_sync_and_owned(
     ready = condition(kube, "shop", "True", "ResourceSynced")
     assert ready["message"] == "secret synced"
     assert kube.secret("shop-config") is None  # a ConfigMap instead, not as well
-    created = [e for e in kube.events("shop") if e.reason == "Created"]
-    assert created and created[0].message == "Created ConfigMap shop-config"
+    # The Event follows the status write, so it may land a moment after Ready.
+    created = eventually(
+        lambda: [e for e in kube.events("shop") if e.reason == "Created"], what="the Event"
+    )
+    assert created[0].message == "Created ConfigMap shop-config"
 
     # A new value at the source reaches the ConfigMap at the next refresh.
     vault(testbed).secrets.kv.v2.create_or_update_secret(
