@@ -231,7 +231,7 @@ class GenericSync:
             return Result(next_refresh=None)
         namespace = es.metadata.namespace or "default"
         now = self.syncer.clock()
-        state = report.last_sync(raw)
+        state = self.syncer.report.last_sync(raw)
         redact = Redactor(())
         started = time.monotonic()
         try:

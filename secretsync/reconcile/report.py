@@ -67,10 +67,33 @@ class Reporter:
     )
     """(namespace, name) -> (uid, generation, message) of the Unsupported Event last emitted:
     the cached copy a sync works from may not show our own status patch yet."""
+    synced: dict[tuple[str, str], tuple[object, refresh.SyncState]] = dataclasses.field(
+        default_factory=dict
+    )
+    """(namespace, name) -> (uid, state) of the last successful sync this process recorded. The
+    next sync may come before the watch brings our status patch (an overlap rotation looks again
+    a second later): judged from the cached status alone it would be due again, and a generator
+    would issue a second credential for one change."""
 
     def forget(self, key: tuple[str, str]) -> None:
         """The ExternalSecret is gone: nothing to remember about it."""
         self.announced.pop(key, None)
+        self.synced.pop(key, None)
+
+    def last_sync(self, raw: Mapping[str, Any]) -> refresh.SyncState:
+        """The last sync: the cached status's, or the one this process recorded since, when the
+        cache does not show it yet (a later sync by another process, a new leader's, wins)."""
+        cached = last_sync(raw)
+        meta = raw.get("metadata") or {}
+        found = self.synced.get((str(meta.get("namespace")), str(meta.get("name"))))
+        if found is None or found[0] != meta.get("uid"):
+            return cached
+        mine = found[1]
+        if cached.refresh_time is not None and (
+            mine.refresh_time is None or cached.refresh_time > mine.refresh_time
+        ):
+            return cached
+        return mine
 
     def succeeded(
         self,
@@ -175,6 +198,9 @@ class Reporter:
             self.statuses.patch_status(
                 "externalsecrets", meta.get("namespace"), str(meta.get("name")), new
             )
+        if outcome.synced:
+            key = (str(meta.get("namespace")), str(meta.get("name")))
+            self.synced[key] = (meta.get("uid"), last_sync({"status": new}))
         if event:
             self.events.record(
                 raw, "ExternalSecret", event, outcome.message, warning=not outcome.ready

@@ -20,7 +20,7 @@ from secretsync.generators.leases import Action
 from secretsync.reconcile import classes, generic, lease_plan, refresh, status, writes
 from secretsync.reconcile.lease_keeper import Finalizers, Issued, LeaseKeeper, deleting
 from secretsync.reconcile.ports import Events, Result, Rollouts, Secrets, StatusWriter, SyncMetrics
-from secretsync.reconcile.report import Reporter, failure, last_sync, object_key, ready_condition
+from secretsync.reconcile.report import Reporter, failure, object_key, ready_condition
 from secretsync.redact import Redactor
 from secretsync.resolve.resolver import Resolver, StoreLookup
 from secretsync.resolve.secret import DATA_HASH_ANNOTATION, MANAGED_LABEL, data_hash
@@ -103,7 +103,7 @@ class Syncer:
         store = es.spec.secret_store_ref.name if es.spec.secret_store_ref else ""
         existing = self.secrets.get(es.metadata.namespace or "default", es.target_name)
         now = self.clock()
-        state = last_sync(raw)
+        state = self.report.last_sync(raw)
         due = refresh.should_refresh(es.spec, es.metadata, state, now, source_moved=source_moved)
         if not due and refresh.secret_valid(target_state(existing), es.spec.target.creation_policy):
             # Between refreshes the leases are renewed; one due for re-issue makes a sync.
