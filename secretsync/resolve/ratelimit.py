@@ -3,9 +3,10 @@
 Every provider call (get, get_map, find, version, a batch get, validate) takes one token of
 its store's bucket: `qps` tokens a second, up to `burst` saved. A call with no token waits for
 one. A call the store answers with Throttled (Vault's 429, AWS's ThrottlingException, after the
-clients' own retries) pauses the whole store: 1 s, doubling on each further throttle up to
-60 s, until a call succeeds. A ClusterSecretStore's bucket is shared by every namespace using
-it: the backend behind it is one.
+clients' own retries) pauses the whole store: 1 s, doubling up to 60 s each time a call sent
+after the last throttle is throttled again, until such a call succeeds. Calls that were in
+flight together are one throttle, however many of them the store refused. A
+ClusterSecretStore's bucket is shared by every namespace using it: the backend behind it is one.
 
 Limits are per store: --store-qps/--store-burst, or the store's annotations
 `secretsync.io/qps` and `secretsync.io/burst`. The waits and throttles are metrics
@@ -76,6 +77,7 @@ class TokenBucket:
         self._stamp = now
         self.paused_until = now
         self.throttles = 0
+        self._throttled_at = -math.inf
 
     def configure(self, rate: Rate, now: float) -> None:
         if rate != self.rate:
@@ -104,16 +106,23 @@ class TokenBucket:
         self._refill(now)
         return self.tokens
 
-    def throttled(self, now: float) -> float:
-        """The store said slow down: the pause every call to it now waits out."""
+    def throttled(self, now: float, sent: float | None = None) -> float:
+        """The store said slow down: the pause every call to it now waits out. A call `sent`
+        before the last throttle was recorded was in flight with it, one episode: it does not
+        double the pause again (32 workers answered 429 at once would pause a store 60 s)."""
+        if sent is not None and sent < self._throttled_at:
+            return max(0.0, self.paused_until - now)
+        self._throttled_at = now
         self.throttles += 1
         doubled = limits.THROTTLE_BACKOFF_BASE * 2.0 ** min(self.throttles - 1, 30)
         pause = min(limits.THROTTLE_BACKOFF_CAP, doubled)
         self.paused_until = max(self.paused_until, now + pause)
         return pause
 
-    def succeeded(self) -> None:
-        self.throttles = 0
+    def succeeded(self, sent: float | None = None) -> None:
+        """A call went through; one sent before the last throttle says nothing about now."""
+        if sent is None or sent >= self._throttled_at:
+            self.throttles = 0
 
 
 class LimitTelemetry(Protocol):
@@ -164,17 +173,18 @@ class StoreLimiter:
         if wait > 0:
             self._telemetry.rate_limited(self.store, wait)
             self._sleep(wait)
+        sent = self._clock()
         try:
             result = operation()
         except Throttled:
             with self._lock:
-                self.bucket.throttled(self._clock())
+                self.bucket.throttled(self._clock(), sent)
             self._telemetry.throttled(self.store)
             raise
         except SecretSyncError:
             raise  # neither proof the store is fine nor that it throttles
         with self._lock:
-            self.bucket.succeeded()
+            self.bucket.succeeded(sent)
         return result
 
 

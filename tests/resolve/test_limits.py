@@ -203,3 +203,18 @@ def test_a_template_that_runs_too_long_stops_with_the_limit(
     monkeypatch.setattr(limits, "TEMPLATE_MAX_SECONDS", 0.05)
     with pytest.raises(TemplateLimitExceeded, match=r"ran longer than 0.05 s"):
         render({"slow": "{{ range until 900000 }}{{ if false }}x{{ end }}{{ end }}"}, {})
+
+
+def test_calls_throttled_together_are_one_throttle_and_do_not_stack_the_pause() -> None:
+    bucket = TokenBucket(Rate(qps=0.0, burst=1), now=0.0)
+    # 32 calls in flight at 0.0, all refused: the store said slow down once.
+    pauses = [bucket.throttled(0.5, sent=0.0) for _ in range(32)]
+    assert pauses == [1.0] + [pytest.approx(1.0)] * 31
+    assert bucket.reserve(0.5) == pytest.approx(1.0)
+    # A call in flight with them that went through proves nothing about the pause.
+    bucket.succeeded(sent=0.0)
+    # Sent after the pause began and refused again: a further throttle, the pause doubles.
+    assert bucket.throttled(1.6, sent=1.5) == 2.0
+    assert bucket.throttled(1.7, sent=1.5) == pytest.approx(1.9)
+    bucket.succeeded(sent=3.6)
+    assert bucket.throttled(10.0, sent=9.0) == 1.0
