@@ -1,13 +1,15 @@
-"""File I/O for the CLI: reading inputs, atomic writes that keep the mode, private temp dirs."""
+"""File I/O for the CLI: reading inputs, atomic writes that keep the mode, private temp dirs.
+
+tempfile and shutil are imported by the functions that write files: decrypting to stdout, the
+common case measured against sops, needs neither.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,6 +47,8 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
     On any failure the temp file is removed and the target is untouched, so a crash never leaves
     an emptied file or a stray copy of the contents.
     """
+    import tempfile  # noqa: PLC0415 - lazy, see the module docstring
+
     final_mode = _mode_for(path) if mode is None else mode
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
@@ -78,6 +82,9 @@ def write_output(data: bytes, path: str | None) -> None:
 @contextlib.contextmanager
 def private_dir() -> Iterator[Path]:
     """A 0700 folder for plaintext, removed on every exit path (errors and Ctrl-C included)."""
+    import shutil  # noqa: PLC0415 - lazy, see the module docstring
+    import tempfile  # noqa: PLC0415 - lazy, see the module docstring
+
     folder = Path(tempfile.mkdtemp(prefix="secretsync-"))
     try:
         folder.chmod(0o700)

@@ -6,8 +6,6 @@ SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD and <config dir>/sops/age/keys
 
 from __future__ import annotations
 
-import shlex
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -37,6 +35,11 @@ def _ssh_identities(env: Mapping[str, str]) -> keys.Identities:
 
 
 def _from_command(command: str) -> keys.Identities:
+    # Imported here: only SOPS_AGE_KEY_CMD runs a process, and subprocess is a measurable part
+    # of `secretsync decrypt`'s start-up.
+    import shlex  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
     try:
         result = subprocess.run(
             shlex.split(command), capture_output=True, check=True, timeout=60, text=True

@@ -7,7 +7,6 @@ cryptography, ruamel) are imported inside the handlers so `secretsync --help` st
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,7 +93,7 @@ def _deliver(args: argparse.Namespace, data: bytes) -> int:
 
 
 def _decrypt(args: argparse.Namespace) -> int:
-    from secretsync.sops import engine, treepath  # noqa: PLC0415 - lazy
+    from secretsync.sops import engine  # noqa: PLC0415 - lazy
 
     fmt = common.formats(args, args.file)
     data = read_input(args.file)
@@ -108,6 +107,8 @@ def _decrypt(args: argparse.Namespace) -> int:
             source=args.file or "stdin",
         )
         return _deliver(args, out)
+    from secretsync.sops import treepath  # noqa: PLC0415 - only --extract reads a path
+
     opened = engine.open_file(data, fmt.input, common.identities(), ignore_mac=args.ignore_mac)
     value = treepath.get(opened.branches[0], treepath.parse(args.extract))
     return _deliver(args, _emit_value(value, fmt.output))
@@ -124,6 +125,8 @@ def _emit_value(value: Value, store: Store) -> bytes:
         return b"true" if value else b"false"
     if isinstance(value, tuple):
         return store.plain_emitter((Branch((("value", value),)),), None)
+    import json  # noqa: PLC0415 - lazy: a YAML decrypt never needs it
+
     return json.dumps(value).encode()
 
 
@@ -171,6 +174,8 @@ def _filestatus(args: argparse.Namespace) -> int:
         encrypted = bool(loaded.metadata.version and loaded.metadata.mac)
     except ConfigError:
         encrypted = False
+    import json  # noqa: PLC0415 - lazy: a YAML decrypt never needs it
+
     sys.stdout.write(json.dumps({"encrypted": encrypted}, separators=(",", ":")) + "\n")
     return 0
 

@@ -10,7 +10,7 @@ import hmac
 from dataclasses import dataclass, replace
 
 from secretsync.errors import AlreadyEncrypted, ConfigError, DecryptionError, MacMismatch
-from secretsync.sops import keys, shamir
+from secretsync.sops import keys
 from secretsync.sops.cipher import ValueCipher, random_data_key
 from secretsync.sops.formats import Store, embed_metadata, extract_metadata, has_metadata_key
 from secretsync.sops.masterkeys import KeyService
@@ -90,6 +90,8 @@ def data_key(metadata: Metadata, identities: keys.Identities) -> bytes:
     else:
         needed = metadata.shamir_threshold or len(metadata.key_groups)
         if len(parts) >= needed:
+            from secretsync.sops import shamir  # noqa: PLC0415 - only files with several groups
+
             return _checked_key(shamir.combine(parts))
     types = sorted({t for group in metadata.key_groups for t in group.types()})
     raise DecryptionError(
@@ -195,6 +197,8 @@ def wrap_key(key: bytes, recipients: Recipients, keep: Metadata | None = None) -
     groups = recipients.groups
     threshold = recipients.shamir_threshold
     if len(groups) > 1:
+        from secretsync.sops import shamir  # noqa: PLC0415 - only files with several groups
+
         threshold = threshold or len(groups)
         payloads = shamir.split(key, len(groups), threshold)
     else:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from secretsync.errors import ConfigError
-from secretsync.sops import dotenvfmt, jsonfmt
 from secretsync.sops.metadata import flatten, to_plain, unflatten
 from secretsync.sops.tree import Branch, Comment, Value
 
@@ -73,22 +72,56 @@ def _ini_emit(branches: tuple[Branch, ...], indent: int | None) -> bytes:
     return emit(branches)
 
 
+# Each format's module is imported by its first use: a process reads one or two formats, and
+# the CLI's start-up is measured against the sops binary.
+def _json_load(data: bytes, source: str) -> tuple[Branch, ...]:
+    from secretsync.sops import jsonfmt  # noqa: PLC0415 - lazy
+
+    return jsonfmt.load(data, source)
+
+
 def _json_emit(branches: tuple[Branch, ...], indent: int | None) -> bytes:
+    from secretsync.sops import jsonfmt  # noqa: PLC0415 - lazy
+
     return jsonfmt.emit(branches, -1 if indent is None else indent)
+
+
+def _binary_load(data: bytes, source: str) -> tuple[Branch, ...]:
+    from secretsync.sops import jsonfmt  # noqa: PLC0415 - lazy
+
+    return jsonfmt.load_binary(data)
+
+
+def _binary_emit(branches: tuple[Branch, ...], indent: int | None) -> bytes:
+    from secretsync.sops import jsonfmt  # noqa: PLC0415 - lazy
+
+    return jsonfmt.emit_binary(branches)
+
+
+def _dotenv_load(data: bytes, source: str) -> tuple[Branch, ...]:
+    from secretsync.sops import dotenvfmt  # noqa: PLC0415 - lazy
+
+    return dotenvfmt.load(data, source)
+
+
+def _dotenv_emit(branches: tuple[Branch, ...], indent: int | None) -> bytes:
+    from secretsync.sops import dotenvfmt  # noqa: PLC0415 - lazy
+
+    return dotenvfmt.emit(branches)
 
 
 STORES: dict[str, Store] = {
     "yaml": Store("yaml", _yaml_load, _yaml_emit, "nested"),
-    "json": Store("json", jsonfmt.load, _json_emit, "nested"),
-    "dotenv": Store("dotenv", dotenvfmt.load, lambda b, _i: dotenvfmt.emit(b), "flat"),
+    "json": Store("json", _json_load, _json_emit, "nested"),
+    "dotenv": Store("dotenv", _dotenv_load, _dotenv_emit, "flat"),
     "ini": Store("ini", _ini_load, _ini_emit, "section"),
     "binary": Store(
         "binary",
-        jsonfmt.load,
+        _json_load,
         _json_emit,
         "nested",
-        load_plain=lambda data, _src: jsonfmt.load_binary(data),
-        emit_plain=lambda b, _i: jsonfmt.emit_binary(b),
+        load_plain=_binary_load,
+        emit_plain=_binary_emit,
     ),
 }
 

@@ -14,18 +14,19 @@ import hmac
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyrage
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from secretsync.errors import ConfigError, DecryptionError
-from secretsync.sops import agepq, bech32
 from secretsync.sops.masterkeys import KeyService
+
+# Decrypting for an X25519 identity needs pyrage alone; our age writer (X25519, HKDF, bech32)
+# and the post-quantum kind are imported where they are used, so `secretsync decrypt` does not
+# load them at start-up (the CLI's start-up is measured against the sops binary).
+if TYPE_CHECKING:
+    from secretsync.sops import agepq
 
 ARMOR_BEGIN = "-----BEGIN AGE ENCRYPTED FILE-----"
 ARMOR_END = "-----END AGE ENCRYPTED FILE-----"
@@ -70,6 +71,8 @@ def parse_identities(text: str, source: str = "identities") -> Identities:
                         "is not a valid age identity", field=f"{source}:{number}"
                     ) from exc
             elif word.startswith("AGE-SECRET-KEY-PQ-1"):
+                from secretsync.sops import agepq  # noqa: PLC0415 - lazy, see the imports
+
                 pq.append(agepq.parse_identity(word, f"{source}:{number}"))
             elif word.startswith("AGE-PLUGIN-"):
                 skipped.append(word.split("1", 1)[0].rstrip("-"))
@@ -90,6 +93,8 @@ def generate(*, post_quantum: bool = False) -> tuple[str, str]:
     """A new identity and its recipient: X25519 (AGE-SECRET-KEY-1..., age1...), or the hybrid
     post-quantum kind (AGE-SECRET-KEY-PQ-1..., age1pq1...)."""
     if post_quantum:
+        from secretsync.sops import agepq  # noqa: PLC0415 - lazy, see the imports
+
         made = agepq.generate()
         return str(made), made.recipient()
     identity = pyrage.x25519.Identity.generate()
@@ -102,6 +107,8 @@ def check_recipient(recipient: str) -> str:
     if recipient.startswith(SSH_PREFIXES):
         _ssh_recipient(recipient)
     elif recipient.startswith("age1pq1"):
+        from secretsync.sops import agepq  # noqa: PLC0415 - lazy, see the imports
+
         agepq.parse_recipient(recipient)
     elif recipient.startswith("age1"):
         _x25519_public(recipient)
@@ -115,6 +122,8 @@ def wrap(payload: bytes, recipient: str) -> str:
     if recipient.startswith(SSH_PREFIXES):
         return bytes(pyrage.encrypt(payload, [_ssh_recipient(recipient)], armored=True)).decode()
     if recipient.startswith("age1pq1"):
+        from secretsync.sops import agepq  # noqa: PLC0415 - lazy, see the imports
+
         public = agepq.parse_recipient(recipient.strip())
 
         def pq_stanza(file_key: bytes) -> tuple[str, bytes]:
@@ -129,7 +138,7 @@ def wrap(payload: bytes, recipient: str) -> str:
 def unwrap(enc: str, identities: Identities) -> bytes:
     if len(enc) > MAX_ENC_SIZE:
         raise DecryptionError("an age-encrypted data key is too large")
-    if identities.pq and f"-> {agepq.STANZA} " in _dearmor_text(enc):
+    if identities.pq:
         opened = _open_pq(enc, identities.pq)
         if opened is not None:
             return opened
@@ -147,6 +156,8 @@ def _ssh_recipient(recipient: str) -> Any:
 
 
 def _x25519_public(recipient: str) -> bytes:
+    from secretsync.sops import bech32  # noqa: PLC0415 - lazy, see the imports
+
     hrp, key = bech32.decode(recipient)
     if hrp != "age" or len(key) != 32:
         raise ConfigError("is not an X25519 age recipient", field="recipient")
@@ -158,10 +169,18 @@ def _b64raw(raw: bytes) -> str:
 
 
 def _hkdf(ikm: bytes, salt: bytes | None, info: bytes) -> bytes:
+    from cryptography.hazmat.primitives.hashes import SHA256  # noqa: PLC0415 - lazy
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # noqa: PLC0415 - lazy
+
     return HKDF(SHA256(), 32, salt=salt, info=info).derive(ikm)
 
 
 def _x25519_stanza(file_key: bytes, public: bytes) -> tuple[str, bytes]:
+    from cryptography.hazmat.primitives.asymmetric.x25519 import (  # noqa: PLC0415 - lazy
+        X25519PrivateKey,
+        X25519PublicKey,
+    )
+
     ephemeral = X25519PrivateKey.generate()
     share = ephemeral.public_key().public_bytes_raw()
     shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public))
@@ -186,6 +205,10 @@ def _age_file(payload: bytes, stanza: Callable[[bytes], tuple[str, bytes]]) -> b
 
 def _open_pq(enc: str, identities: tuple[agepq.Identity, ...]) -> bytes | None:
     """Our reader for files with an mlkem768x25519 stanza: None when no identity opens it."""
+    from secretsync.sops import agepq  # noqa: PLC0415 - lazy, see the imports
+
+    if f"-> {agepq.STANZA} " not in _dearmor_text(enc):
+        return None
     raw = _dearmor(enc)
     end = raw.find(b"\n---")
     if end < 0:
@@ -221,6 +244,8 @@ def _payload(file_key: bytes, header: str, mac_line: bytes, rest: bytes) -> byte
     mac = hmac.digest(_hkdf(file_key, None, b"header"), header.encode(), "sha256")
     if not hmac.compare_digest(mac_line.removeprefix(b"--- "), _b64raw(mac).encode()):
         raise DecryptionError("an age-encrypted data key failed its header MAC")
+    from cryptography.exceptions import InvalidTag  # noqa: PLC0415 - lazy
+
     nonce, sealed = rest[:16], rest[16:]
     try:
         return ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload")).decrypt(

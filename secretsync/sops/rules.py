@@ -10,9 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from secretsync import goregexp
 from secretsync.errors import ConfigError
+
+# Every decrypt builds Rules from the file's metadata, and most files carry no regex rule, so
+# goregexp (and RE2 under it) is imported by the first pattern compiled, not at start-up.
+if TYPE_CHECKING:
+    from secretsync import goregexp
 
 DEFAULT_UNENCRYPTED_SUFFIX = "_unencrypted"
 
@@ -104,4 +109,8 @@ def _encrypted_by_comment(
 
 
 def _compile(pattern: str, field: str) -> goregexp.Regexp | None:
-    return goregexp.compile(pattern, field=field) if pattern else None
+    if not pattern:
+        return None
+    from secretsync import goregexp  # noqa: PLC0415 - lazy, see the imports
+
+    return goregexp.compile(pattern, field=field)
