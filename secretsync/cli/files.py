@@ -76,7 +76,16 @@ def write_output(data: bytes, path: str | None) -> None:
         sys.stdout.buffer.flush()
         return
     assert path is not None
-    atomic_write(Path(path), data)
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError("is a directory; give a file", field="--output")
+    if target.exists() and not target.is_file():
+        # A device or a FIFO (/dev/null, /dev/stderr, a named pipe): write into it, as sops
+        # does. Renaming a temp file over it would replace the device with a regular file.
+        with target.open("wb") as handle:
+            handle.write(data)
+        return
+    atomic_write(target, data)
 
 
 @contextlib.contextmanager
