@@ -68,7 +68,9 @@ def grow(
     assert f"ExternalSecret {kube.namespace}/caps" in message
     assert kube.data("caps-secret") == written
     warned = eventually(
-        lambda: [e for e in kube.events("caps") if e.type == "Warning" and "limit" in e.message],
+        lambda: [
+            e for e in kube.events("caps") if e.type == "Warning" and "limit" in (e.message or "")
+        ],
         timeout=30,
         what="the Warning Event",
     )
