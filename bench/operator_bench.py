@@ -3,9 +3,14 @@ refresh cycle in which nothing changed.
 
 The operator runs as its own process with its ServiceAccount's kubeconfig, on a private test
 bed. Provider calls come from the operator's /metrics; Secret writes from the apiserver's own
-request counters; peak RSS from the operator's VmHWM.
+request counters; peak RSS from the operator's VmHWM; CPU seconds (user + system) from
+/proc/<pid>/stat.
 
     python bench/operator_bench.py --provider vault --count 1000
+    python bench/operator_bench.py --provider vault --count 1000 --profile /tmp/prof
+
+With --profile, py-spy (`pip install py-spy`) records the operator from the first create until
+all are Ready, as a raw collapsed-stack file and a summary of the hottest frames.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import concurrent.futures
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -207,6 +213,75 @@ def _peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used so far."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    # The command name (field 2) may hold spaces; the fields after its closing parenthesis
+    # start at field 3, so utime and stime (fields 14 and 15) are at 11 and 12 there.
+    fields = text.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _settle(pid: int, timeout: float = 120.0) -> None:
+    """Wait until the operator idles (under 2% of a CPU over a second), so its start-up (the
+    imports it makes on first use, kopf's first lists) is not counted as syncing."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = _cpu_seconds(pid)
+        time.sleep(1.0)
+        if _cpu_seconds(pid) - before < 0.02:
+            return
+
+
+def _start_profile(pid: int, folder: Path | None) -> subprocess.Popen[bytes] | None:
+    if folder is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    py_spy = Path(sys.executable).parent / "py-spy"
+    return subprocess.Popen(
+        [
+            *(str(py_spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "100"),
+            *("--nonblocking", "-o", str(folder / "operator.raw")),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _stop_profile(profiler: subprocess.Popen[bytes] | None, folder: Path | None) -> None:
+    if profiler is None or folder is None:
+        return
+    profiler.send_signal(signal.SIGINT)
+    profiler.wait(timeout=60)
+    (folder / "summary.txt").write_text(summarise_profile(folder / "operator.raw"))
+
+
+def summarise_profile(raw: Path, top: int = 25) -> str:
+    """The frames with the most samples of their own (self) and on the stack (cumulative)."""
+    own: dict[str, int] = {}
+    under: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        total += count
+        frames = [f for f in stack.split(";") if not f.startswith("process ")]
+        if not frames:
+            continue
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for frame in set(frames):
+            under[frame] = under.get(frame, 0) + count
+    lines = [f"samples: {total}", "", "self:"]
+    for frame, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"{100 * n / max(total, 1):6.1f}%  {frame}")
+    lines += ["", "cumulative:"]
+    for frame, n in sorted(under.items(), key=lambda kv: -kv[1])[: top * 2]:
+        lines.append(f"{100 * n / max(total, 1):6.1f}%  {frame}")
+    return "\n".join(lines) + "\n"
+
+
 def _diff(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
     return {
         k: after.get(k, 0) - before.get(k, 0)
@@ -215,7 +290,7 @@ def _diff(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
     }
 
 
-def run(provider: str, count: int, concurrency: int) -> dict[str, Any]:
+def run(provider: str, count: int, concurrency: int, profile: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="secretsync-bench-") as folder:
         state = Path(folder) / "stack"
         testbed = stack.up(state, log=lambda _: None)
@@ -237,7 +312,7 @@ def run(provider: str, count: int, concurrency: int) -> dict[str, Any]:
                 env={"AWS_ENDPOINT_URL": testbed.AWS_ENDPOINT_URL},
             )
             try:
-                return _measure(testbed, api, operator, store, count)
+                return _measure(testbed, api, operator, store, count, profile=profile)
             finally:
                 operator.stop()
         finally:
@@ -250,20 +325,29 @@ def _measure(
     operator: harness.Operator,
     store: dict[str, Any],
     count: int,
+    *,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
+    pid = operator.process.pid
+    _settle(pid)
     writes0 = _apiserver_writes(testbed)
+    cpu0 = _cpu_seconds(pid)
+    profiler = _start_profile(pid, profile)
     started = time.monotonic()
     _create(api, store, count)
     created = time.monotonic() - started
     while _ready(api) < count:
         time.sleep(0.5)
     converged = time.monotonic() - started
+    cpu1 = _cpu_seconds(pid)
+    _stop_profile(profiler, profile)
     writes1, calls1 = _apiserver_writes(testbed), _provider_calls(operator)
     # One full refresh cycle with nothing changed at the source. Refreshes are spread over the
     # interval at a fixed slot per object (reconcile/spread.py), so a window of exactly one
     # interval holds each object's refresh once; a longer one would count some twice.
     time.sleep(refresh_seconds(count))
     writes2, calls2 = _apiserver_writes(testbed), _provider_calls(operator)
+    cpu2 = _cpu_seconds(pid)
     converge_writes = _diff(writes1, writes0)
     # The benchmark's own creates (N ExternalSecrets, one credentials Secret) are not the
     # operator's writes.
@@ -277,7 +361,10 @@ def _measure(
         "converge_calls": calls1,
         "refresh_writes": _diff(writes2, writes1),
         "refresh_calls": _diff(calls2, calls1),
-        "peak_rss_mb": round(_peak_rss_mb(operator.process.pid), 1),
+        "peak_rss_mb": round(_peak_rss_mb(pid), 1),
+        "converge_cpu_s": round(cpu1 - cpu0, 1),
+        "converge_cpu_ms_per_es": round(1000 * (cpu1 - cpu0) / count, 1),
+        "refresh_cpu_s": round(cpu2 - cpu1, 1),
     }
 
 
@@ -287,8 +374,14 @@ def main() -> None:
     parser.add_argument("--count", type=int, action="append")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument(
+        "--profile", type=Path, help="record the operator with py-spy into this folder"
+    )
     args = parser.parse_args()
-    results = [run(args.provider, n, args.concurrency) for n in args.count or [100, 1000]]
+    results = [
+        run(args.provider, n, args.concurrency, args.profile and args.profile / str(n))
+        for n in args.count or [100, 1000]
+    ]
     print(json.dumps(results, indent=2))
     out = Path(__file__).resolve().parent / f"operator_{args.provider}.json"
     out.write_text(json.dumps(results, indent=2))
