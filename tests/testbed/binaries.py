@@ -3,8 +3,9 @@
 Go binaries are built from the Go module proxy: the control plane, etcd and KWOK from the pinned
 go.mod in go/, the Argo Rollouts controller from its own in go-argo/ (it pins another Kubernetes
 release), the External Secrets Operator from go-eso/ (likewise, plus its sprig fork), sops and
-age with `go install pkg@version`. A build goes to a temporary name and is renamed into place,
-so an interrupted build never leaves a broken binary behind.
+age with `go install pkg@version`, and the peers stakater Reloader and the Vault Secrets Operator
+from go-reloader/ and go-vso/ (for the same reasons as ESO). A build goes to a temporary name and
+is renamed into place, so an interrupted build never leaves a broken binary behind.
 """
 
 from __future__ import annotations
@@ -88,6 +89,19 @@ ESO = GoBinary(
     module_dir=paths.ESO_MODULE_DIR,
     files=("github.com/external-secrets/external-secrets", "deploy/crds"),
 )
+RELOADER = GoBinary(
+    "reloader",
+    versions.RELOADER,
+    "github.com/stakater/Reloader",
+    module_dir=paths.RELOADER_MODULE_DIR,
+)
+VSO = GoBinary(
+    "vault-secrets-operator",
+    versions.VSO,
+    "github.com/hashicorp/vault-secrets-operator",
+    module_dir=paths.VSO_MODULE_DIR,
+    files=("github.com/hashicorp/vault-secrets-operator", "config/crd/bases"),
+)
 HELM = GoBinary("helm", versions.HELM, f"helm.sh/helm/v4/cmd/helm@{versions.HELM}")
 PROMETHEUS = GoBinary(
     "prometheus",
@@ -116,6 +130,8 @@ ALL = (
     HELM,
     PROMETHEUS,
     PROMTOOL,
+    RELOADER,
+    VSO,
 )
 
 

@@ -9,6 +9,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 GO_MODULE_DIR = Path(__file__).resolve().parent / "go"
 ARGO_MODULE_DIR = Path(__file__).resolve().parent / "go-argo"
 ESO_MODULE_DIR = Path(__file__).resolve().parent / "go-eso"
+RELOADER_MODULE_DIR = Path(__file__).resolve().parent / "go-reloader"
+VSO_MODULE_DIR = Path(__file__).resolve().parent / "go-vso"
 DEFAULT_STATE_DIR = REPO_ROOT / ".testbed"
 
 
