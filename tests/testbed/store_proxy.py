@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import http.server
 import json
+import sys
 import threading
 import time
 import urllib.error
@@ -106,12 +107,21 @@ def _handler(proxy: StoreProxy) -> type[http.server.BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up on a held request (an operator stopped mid-call) is no error
+        of the relay's; anything else is still printed."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextlib.contextmanager
 def store_proxy(upstream: str, *, delay: float = 0.0) -> Iterator[StoreProxy]:
     """A running relay to `upstream` on a free loopback port (`proxy.url`), stopped after."""
     proxy = StoreProxy(upstream, delay=delay)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(proxy))
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), _handler(proxy))
     proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
     worker = threading.Thread(target=server.serve_forever, daemon=True)
     worker.start()
