@@ -60,6 +60,16 @@ class Lease:
     """Unix time a retiring lease is revoked ("pending revocation until"); None while it waits
     for the consumers to be healthy on the new credential."""
 
+    secret_hash: str = ""
+    """The hash of the whole Secret data written with it. It differs from `data_hash` when the
+    Secret holds keys the ExternalSecret does not write (creationPolicy Merge); a rollback
+    restores the whole data, so this is the hash it reports."""
+
+    pending: bool = False
+    """Issued and recorded before the write of its credential (which may never have happened):
+    the Secret's data does not hold it. A pending lease found later is one a process died
+    without writing, or failed to write: revoked (reconcile/lease_keeper.py)."""
+
 
 class Action(enum.Enum):
     RENEW = "Renew"
@@ -138,6 +148,8 @@ def _lease(item: Mapping[str, Any]) -> Lease:
         data_hash=str(item.get("data_hash") or ""),
         retiring=bool(item.get("retiring", False)),
         revoke_at=None if item.get("revoke_at") is None else float(item["revoke_at"]),
+        secret_hash=str(item.get("secret_hash") or ""),
+        pending=bool(item.get("pending", False)),
     )
 
 

@@ -19,9 +19,10 @@ from typing import Any, Protocol
 from secretsync.errors import SecretSyncError
 from secretsync.generators import leases as lease_rules
 from secretsync.generators.leases import Action, Lease, Step
-from secretsync.reconcile import lease_plan, overlap
+from secretsync.reconcile import lease_plan, overlap, writes
 from secretsync.reconcile.ports import Events, Result, Secrets, StatusWriter
 from secretsync.resolve.resolver import Resolver, StoreLookup
+from secretsync.resolve.secret import data_hash as data_hash_of
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,11 @@ def _since(raw: Mapping[str, Any]) -> float | None:
         return datetime.datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
+
+
+def _recorded(secret: Mapping[str, Any] | None) -> list[Lease]:
+    """Every lease the Secret's annotation records, pending ones included."""
+    return lease_rules.decode(lease_plan.annotations_of(secret))
 
 
 def _generators(leases: Sequence[Lease]) -> str:
@@ -89,7 +95,14 @@ class LeaseKeeper:
 
     @staticmethod
     def held(secret: Mapping[str, Any] | None) -> list[Lease]:
-        return lease_rules.decode(lease_plan.annotations_of(secret))
+        """The leases the Secret's data holds, or held (retiring ones): not the pending ones."""
+        return [lease for lease in _recorded(secret) if not lease.pending]
+
+    @staticmethod
+    def orphans(secret: Mapping[str, Any] | None) -> list[Lease]:
+        """Pending leases: issued by a sync that did not write their credential (killed, or
+        the write failed and so did their revocation). Nobody holds them: revoke them."""
+        return [lease for lease in _recorded(secret) if lease.pending]
 
     # --- between refreshes -------------------------------------------------------------------
 
@@ -100,6 +113,7 @@ class LeaseKeeper:
         status.rollout) and renew the leases that are due for it; the next step of the leases
         (a re-issue due now asks the caller for a sync) and whether the Secret was written."""
         held = self.held(existing)
+        orphans = self.orphans(existing)
         now = self.clock()
         plan = overlap.decide(held, overlap.view(raw.get("status")), now, grace)
         if existing is None:
@@ -110,8 +124,11 @@ class LeaseKeeper:
         updated = list(plan.leases)
         step = lease_plan.next_step(updated, plan.wake_at)
         renew = lease_plan.due(step, now) is Action.RENEW
-        if not plan.changed and not renew:
+        if not plan.changed and not renew and not orphans:
             return step, False
+        if orphans:
+            # Revoked before the annotation lets go of them, like the retired ones below.
+            self._revoke(raw, orphans, "unwritten")
         if plan.revoke:
             # Revoked before the annotation lets go of them: a crash in between revokes again
             # (harmless), never forgets one.
@@ -209,20 +226,60 @@ class LeaseKeeper:
         namespace, name, _ = _where(raw)
         self.finalizers.add(namespace, name, lease_plan.FINALIZER)
 
+    def pending(
+        self, raw: Mapping[str, Any], existing: Mapping[str, Any] | None, issued: Sequence[Lease]
+    ) -> str | None:
+        """Before the data write replaces an existing Secret: record the issued leases in its
+        annotation as pending (no data changes, so nothing rolls), so that a process killed
+        before the write leaves them where the next one finds and revokes them, instead of
+        leaking them until their TTL. Earlier pending leases are revoked first. Returns the
+        Secret's resourceVersion for the data write (None: nothing was written here).
+
+        Raises when the Secret changed meanwhile: the caller revokes what it issued and retries.
+        """
+        orphans = self.orphans(existing)
+        if orphans:
+            self._revoke(raw, orphans, "unwritten")
+        if existing is None or not issued:
+            return None
+        namespace, _, target = _where(raw)
+        marked = [dataclasses.replace(lease, pending=True) for lease in issued]
+        self.secrets.replace(
+            namespace, lease_plan.with_leases(existing, self.held(existing) + marked)
+        )
+        fresh = self.secrets.get(namespace, target)
+        version = ((fresh or {}).get("metadata") or {}).get("resourceVersion")
+        if fresh is None or fresh.get("data") != existing.get("data") or not version:
+            raise SecretSyncError(
+                f"Secret {namespace}/{target} changed while its new credential was recorded; "
+                "retrying"
+            )
+        return str(version)
+
     def recorded(
         self,
         existing: Mapping[str, Any] | None,
         issued: Sequence[Lease],
         data_hash: str,
         overlap_on: bool,
+        body: Mapping[str, Any] | None = None,
     ) -> tuple[list[Lease], list[Lease]]:
         """The leases to write with new data (issued, plus the retiring ones under overlap) and
-        those revoked once it is written (overlap.written decides)."""
-        return overlap.written(self.held(existing), issued, data_hash, overlap_on)
+        those revoked once it is written (overlap.written decides). `body`: the Secret about to
+        be written, whose whole data a rollback would restore."""
+        whole = data_hash_of(writes.decode_data(body)) if body is not None else ""
+        return overlap.written(self.held(existing), issued, data_hash, overlap_on, whole)
 
     @staticmethod
-    def body(body: Mapping[str, Any], recorded: Sequence[Lease]) -> dict[str, Any]:
-        return lease_plan.with_leases(body, recorded)
+    def body(
+        body: Mapping[str, Any], recorded: Sequence[Lease], version: str | None = None
+    ) -> dict[str, Any]:
+        """The Secret to write with its leases; `version`: the resourceVersion the pending
+        record left it at."""
+        out = lease_plan.with_leases(body, recorded)
+        if version is not None:
+            out["metadata"]["resourceVersion"] = version
+        return out
 
     def after_write(
         self, raw: Mapping[str, Any], recorded: Sequence[Lease], gone: Sequence[Lease]
@@ -326,7 +383,7 @@ class LeaseKeeper:
             return Result(next_refresh=None)
         namespace, name, target = _where(raw)
         try:
-            held = self.held(self.secrets.get(namespace, target))
+            held = _recorded(self.secrets.get(namespace, target))
         except SecretSyncError as exc:
             return self._not_revoked(raw, [], exc)
         leases = lease_plan.revoked_on_delete(held)

@@ -111,13 +111,23 @@ def view(status: Mapping[str, Any] | None) -> RolloutView | None:
 
 
 def written(
-    previous: Sequence[Lease], issued: Sequence[Lease], data_hash: str, overlap: bool
+    previous: Sequence[Lease],
+    issued: Sequence[Lease],
+    data_hash: str,
+    overlap: bool,
+    secret_hash: str = "",
 ) -> tuple[list[Lease], list[Lease]]:
     """A write of new data with the `issued` leases: the leases to record with it (in the same
     request) and those to revoke once it is written. Without overlap every superseded lease is
     revoked at once, as before. With it they retire: kept, waiting for the consumers; a lease
-    already retiring keeps its state (and its time, if it has one)."""
-    current = [dataclasses.replace(lease, data_hash=data_hash) for lease in issued]
+    already retiring keeps its state (and its time, if it has one). `data_hash` is the hash of
+    the ExternalSecret's data, `secret_hash` of the whole Secret written (empty: the same)."""
+    current = [
+        dataclasses.replace(
+            lease, data_hash=data_hash, secret_hash=secret_hash or data_hash, pending=False
+        )
+        for lease in issued
+    ]
     kept_ids = {lease.id for lease in issued}
     gone = [lease for lease in previous if lease.id not in kept_ids]
     if not overlap:
@@ -156,14 +166,14 @@ def decide(leases: Sequence[Lease], rollout: RolloutView | None, now: float, gra
         restored = [
             dataclasses.replace(lease, retiring=False, revoke_at=None)
             for lease in retiring
-            if lease.data_hash and lease.data_hash == rollout.data_hash
+            if carries(lease, rollout.data_hash)
         ]
         back = {lease.id for lease in restored}
         failed = [dataclasses.replace(lease, retiring=True, revoke_at=None) for lease in current]
         current = restored
         retiring = failed + [lease for lease in retiring if lease.id not in back]
         changed = True
-    data = current[0].data_hash if current else (rollout.data_hash if rollout else "")
+    data = _data_of(current, rollout)
     stage, settle_at, which = _settle(current, rollout, data, now, grace)
     unrecorded = rollout is None or rollout.data_hash != data
     scheduled: list[Lease] = []
@@ -205,11 +215,27 @@ def decide(leases: Sequence[Lease], rollout: RolloutView | None, now: float, gra
     )
 
 
+def carries(lease: Lease, data: str | None) -> bool:
+    """Whether `data` (a hash the rollout engine recorded) is the data written with the lease:
+    the ExternalSecret's data, or the whole Secret's (what a rollback restores)."""
+    return bool(data) and data in (lease.data_hash, lease.secret_hash)
+
+
+def _data_of(current: Sequence[Lease], rollout: RolloutView | None) -> str:
+    """The hash of the data the current leases were written with, as the rollout engine
+    records it (a rollback records the whole Secret's; a rollout, the ExternalSecret's)."""
+    if not current:
+        return rollout.data_hash if rollout else ""
+    if rollout is not None and carries(current[0], rollout.data_hash):
+        return rollout.data_hash
+    return current[0].data_hash
+
+
 def _rolled_back_from(current: Sequence[Lease], rollout: RolloutView | None) -> bool:
     """The rollout engine rolled the current leases' data back (the held hash is theirs)."""
     if rollout is None or rollout.phase not in _ROLLED_BACK or not rollout.held_hash:
         return False
-    return bool(current) and all(lease.data_hash == rollout.held_hash for lease in current)
+    return bool(current) and all(carries(lease, rollout.held_hash) for lease in current)
 
 
 def _settle(
@@ -241,7 +267,7 @@ def _settle(
         failed = rollout.held_hash or ""
 
         def of_failed(lease: Lease) -> bool:
-            return bool(failed) and lease.data_hash == failed
+            return carries(lease, failed)
 
         return Stage.GRACE, end, of_failed
     return Stage.HELD, None, everyone  # Failed (onFailure: Hold)

@@ -189,13 +189,15 @@ class Syncer:
             # The finalizer before the credential it protects; the lease in the same request.
             # Under overlap the superseded leases are recorded as retiring in the same request.
             self.leases.before_write(raw, issued.leases)
+            # The issued leases recorded as pending first: a kill before the write leaks none.
+            version = self.leases.pending(raw, existing, issued.leases)
             overlap_on = _overlap(es)
             if overlap_on and write.action is writes.Action.UPDATE:
                 self._prepare(es, raw, existing)
             recorded, gone = self.leases.recorded(
-                existing, issued.leases, data_hash(want.data), overlap_on
+                existing, issued.leases, data_hash(want.data), overlap_on, write.body
             )
-            body = self.leases.body(write.body, recorded)
+            body = self.leases.body(write.body, recorded, version)
             if write.action is writes.Action.CREATE:
                 self.secrets.create(namespace, body)
             else:

@@ -13,13 +13,17 @@ TTLs are tens of seconds, so the file runs in about a minute and a half.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+import signal
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from secretsync.generators import leases
 from secretsync.generators.leases import LEASES_ANNOTATION
 from secretsync.reconcile.lease_plan import FINALIZER
 from tests.operator.harness import GROUP as ES_GROUP
@@ -273,3 +277,68 @@ def test_a_credential_that_cannot_be_written_is_revoked(
                what="the unwritten credential to be revoked")  # fmt: skip
     assert postgres.roles(postgres_db, like) == []
     assert kube.data("frozen") == {"x": b"x"}
+
+
+def _as_if_killed_before_the_write(kube: Cluster, server: bao.Bao, path: str, name: str) -> str:
+    """What a process killed between issuing a credential and writing it leaves: the new lease
+    recorded as pending on the Secret (written before the data, lease_keeper.pending), its
+    login in PostgreSQL, and the Secret's data unchanged. The new login's name."""
+    issued = bao.request(server, "GET", path)
+    ttl, renewable = int(issued["lease_duration"]), bool(issued["renewable"])
+    lease = leases.issued(issued["lease_id"], "VaultDynamicSecret/db", ttl, renewable, time.time())
+    assert lease is not None
+    secret = kube.secret(name)
+    assert secret is not None and secret.metadata is not None
+    held = leases.decode(secret.metadata.annotations)
+    marked = [*held, dataclasses.replace(lease, pending=True)]
+    secret.metadata.annotations = {
+        **(secret.metadata.annotations or {}),
+        LEASES_ANNOTATION: leases.encode(marked),
+    }
+    kube.core.replace_namespaced_secret(name, kube.namespace, secret)
+    return str(issued["data"]["username"])
+
+
+def test_killed_between_issuing_and_writing_the_pending_lease_is_revoked(
+    leases_kube: Cluster,
+    start_operator: Start,
+    bao_dev: bao.Bao,
+    postgres_db: postgres.Postgres,
+    bao_database: baodb.DatabaseEngine,
+) -> None:
+    kube = leases_kube
+    path, like = _role(bao_dev, bao_database, "2m", "10m")
+    _generator(kube, bao_dev, "db", path)
+    _es(kube, "app", "db")
+    operator = start_operator()
+    condition(kube, "app", "True", "SecretSynced", timeout=30)
+    first = kube.data("app")
+    assert first is not None
+    # The process issues for a change and dies before the write (SIGKILL at that step).
+    operator.stop(signal.SIGKILL)
+    pending = _as_if_killed_before_the_write(kube, bao_dev, path, "app")
+    assert postgres.roles(postgres_db, pending) == [pending]
+
+    # Restarted with nothing due: the pending lease is found between refreshes and revoked.
+    operator = start_operator()
+    eventually(lambda: postgres.roles(postgres_db, pending) == [], timeout=30,
+               what="the pending login revoked")  # fmt: skip
+    eventually(lambda: [x.get("pending") for x in _recorded(kube, "app")] == [False],
+               what="the pending lease dropped from the annotation")  # fmt: skip
+    assert kube.data("app") == first, "nothing to write, nothing written"
+    assert postgres.roles(postgres_db, like) == [first["username"].decode()], "nothing leaked"
+    assert _logs_in(postgres_db, first)
+
+    # Killed at the same step of a forced sync: the restarted process syncs the change (the
+    # status does not show it), revokes the pending lease and writes one of its own.
+    operator.stop(signal.SIGKILL)
+    kube.patch_es("app", {"metadata": {"annotations": {"force-sync": "1"}}})
+    pending = _as_if_killed_before_the_write(kube, bao_dev, path, "app")
+    start_operator()
+    second = eventually(lambda: (d := kube.data("app")) != first and d, timeout=30,
+                        what="the forced sync written")  # fmt: skip
+    eventually(lambda: postgres.roles(postgres_db, like) == [second["username"].decode()],
+               timeout=30, what="only the written login left")  # fmt: skip
+    assert pending != second["username"].decode()
+    assert not any(x.get("pending") for x in _recorded(kube, "app"))
+    assert _logs_in(postgres_db, second)

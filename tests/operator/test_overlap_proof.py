@@ -60,12 +60,31 @@ def proof_kube(kube: Cluster, bao_dev: bao.Bao) -> Iterator[Cluster]:
             kube.patch_es(item["metadata"]["name"], {"metadata": {"finalizers": None}})
 
 
-def _role(server: bao.Bao, engine: baodb.DatabaseEngine) -> tuple[str, str]:
+def _role(server: bao.Bao, engine: baodb.DatabaseEngine, db: postgres.Postgres) -> tuple[str, str]:
     """A database role of its own (8 characters, kept in OpenBao's login names, so pg_roles
     can be searched by it): its creds path and LIKE pattern. TTLs long enough that no lease
-    step happens during the test: every rotation is one we asked for."""
+    step happens during the test: every rotation is one we asked for. Every login it creates
+    is also written down in a table of its own (_issued), which a revocation does not undo."""
     name = f"p{uuid.uuid4().hex[:7]}"
-    return baodb.dynamic_role(server, engine, name, "10m", "30m"), f"v-%-{name}-%"
+    postgres.sql(db, f"CREATE TABLE {_table(name)} (login name)")
+    path = baodb.dynamic_role(server, engine, name, "10m", "30m")
+    bao.request(server, "POST", f"{engine.mount}/roles/{name}",
+                {"creation_statements": _counted(name, baodb.CREATE)})  # fmt: skip
+    return path, f"v-%-{name}-%"
+
+
+def _table(role: str) -> str:
+    return f"issued_{role}"
+
+
+def _counted(role: str, create: str) -> list[str]:
+    """Creation statements that also record the login in the role's table."""
+    return [create, f"INSERT INTO {_table(role)} VALUES ('{{{{name}}}}');"]  # noqa: S608 - test-chosen name
+
+
+def _issued(db: postgres.Postgres, role: str) -> int:
+    """How many logins OpenBao created for the role, revoked ones included."""
+    return int(postgres.sql(db, f"SELECT count(*) FROM {_table(role)}").strip())  # noqa: S608 - test-chosen name
 
 
 def _generator(kube: Cluster, server: bao.Bao, path: str) -> None:
@@ -149,12 +168,12 @@ def _gone(kube: Cluster, name: str) -> bool:
     return False
 
 
-def _setup(kube: Cluster, api: client.ApiClient, server: bao.Bao,
+def _setup(kube: Cluster, api: client.ApiClient, server: bao.Bao, db: postgres.Postgres,
            engine: baodb.DatabaseEngine, consumers: pgconsumer.Consumers, start: Start,
            rollout: dict[str, Any]) -> tuple[str, str]:  # fmt: skip
     """The generator, the ExternalSecret, the operator and the consumers up on the first
     login; the role's name and pg_roles pattern."""
-    path, like = _role(server, engine)
+    path, like = _role(server, engine, db)
     _generator(kube, server, path)
     _es(kube, rollout)
     start()
@@ -164,7 +183,9 @@ def _setup(kube: Cluster, api: client.ApiClient, server: bao.Bao,
     eventually(lambda: _rolled_to(api, kube.namespace, consumers, first), timeout=60,
                what="the consumers up on the first login")  # fmt: skip
     assert consumers.totals()["failed_serving"] == consumers.totals()["failed_start"] == 0
-    return path.rsplit("/", 1)[-1], like
+    role = path.rsplit("/", 1)[-1]
+    assert _issued(db, role) == 1, "the first sync issued more than one credential"
+    return role, like
 
 
 def _rotate(kube: Cluster, api: client.ApiClient, db: postgres.Postgres,
@@ -194,16 +215,19 @@ def _rotate(kube: Cluster, api: client.ApiClient, db: postgres.Postgres,
     return new
 
 
-def _rotations(kube: Cluster, api: client.ApiClient, db: postgres.Postgres,
+def _rotations(kube: Cluster, api: client.ApiClient, db: postgres.Postgres, role: str,
                consumers: pgconsumer.Consumers, *, overlap: bool) -> list[int]:  # fmt: skip
-    """ROTATIONS forced rotations; the failed logins of serving pods in each."""
+    """ROTATIONS forced rotations; the failed logins of serving pods in each. Each force-sync
+    issues exactly one credential: a second one would be superseded at once (a lease leaked
+    until its TTL, had it not been revoked)."""
     per_rotation: list[int] = []
     users = {_user(kube)}
     for step in range(1, ROTATIONS + 1):
         served = consumers.totals()["failed_serving"]
         users.add(_rotate(kube, api, db, consumers, step, overlap=overlap))
         per_rotation.append(consumers.totals()["failed_serving"] - served)
-    assert len(users) >= ROTATIONS + 1
+        assert _issued(db, role) == step + 1, f"rotation {step}: more than one credential issued"
+    assert len(users) == ROTATIONS + 1
     return per_rotation
 
 
@@ -248,8 +272,9 @@ def test_rotations_without_overlap_show_the_window(
     record_testsuite_property: Callable[[str, object], None],
 ) -> None:
     kube = proof_kube
-    _, like = _setup(kube, kube_api, bao_dev, bao_database, pg_consumers, start_operator, {})
-    per_rotation = _rotations(kube, kube_api, postgres_db, pg_consumers, overlap=False)
+    role, like = _setup(kube, kube_api, bao_dev, postgres_db, bao_database, pg_consumers,
+                        start_operator, {})  # fmt: skip
+    per_rotation = _rotations(kube, kube_api, postgres_db, role, pg_consumers, overlap=False)
     totals = _record(pg_consumers, per_rotation, "overlap off", record_testsuite_property)
     # The counts are real: every pod logged in, and every rotation's pods were counted.
     assert totals["pods"] == REPLICAS * (ROTATIONS + 1)
@@ -271,8 +296,9 @@ def test_rotations_with_overlap_fail_no_login(
 ) -> None:
     kube = proof_kube
     overlap = {"overlap": {"grace": "2s"}}
-    _, like = _setup(kube, kube_api, bao_dev, bao_database, pg_consumers, start_operator, overlap)
-    per_rotation = _rotations(kube, kube_api, postgres_db, pg_consumers, overlap=True)
+    role, like = _setup(kube, kube_api, bao_dev, postgres_db, bao_database, pg_consumers,
+                        start_operator, overlap)  # fmt: skip
+    per_rotation = _rotations(kube, kube_api, postgres_db, role, pg_consumers, overlap=True)
     totals = _record(pg_consumers, per_rotation, "overlap on", record_testsuite_property)
     assert totals["pods"] == REPLICAS * (ROTATIONS + 1)
     assert all(p.ok > 0 for p in pg_consumers.counts()), "a pod never logged in"
@@ -293,13 +319,13 @@ def test_a_broken_credential_is_rolled_back_with_no_failed_login(
 ) -> None:
     kube = proof_kube
     overlap = {"overlap": {"grace": "2s"}}
-    role, like = _setup(kube, kube_api, bao_dev, bao_database, pg_consumers, start_operator,
-                        overlap)  # fmt: skip
+    role, like = _setup(kube, kube_api, bao_dev, postgres_db, bao_database, pg_consumers,
+                        start_operator, overlap)  # fmt: skip
     good = _user(kube)
     # The role now issues logins that cannot log in: the next credential is broken.
     nologin = baodb.CREATE.replace("WITH LOGIN", "WITH NOLOGIN")
     bao.request(bao_dev, "POST", f"{bao_database.mount}/roles/{role}",
-                {"creation_statements": [nologin]})  # fmt: skip
+                {"creation_statements": _counted(role, nologin)})  # fmt: skip
     kube.patch_es(SECRET, {"metadata": {"annotations": {FORCE_SYNC: "broken"}}})
     broken: str = eventually(lambda: (u := _user(kube)) != good and u, timeout=30,
                              what="the broken credential written")  # fmt: skip

@@ -87,7 +87,8 @@ def test_the_annotation_is_set_with_the_leases_and_dropped_without() -> None:
     assert [item["id"] for item in recorded] == ["database/creds/app/a"]
     assert set(recorded[0]) == {
         "id", "generator", "ttl", "renewed_at", "expires_at", "renewable", "capped",
-        "renew_at", "revoke_on_delete", "data_hash", "retiring", "revoke_at",
+        "renew_at", "revoke_on_delete", "data_hash", "retiring", "revoke_at", "secret_hash",
+        "pending",
     }  # fmt: skip
     assert written["metadata"]["annotations"]["keep"] == "me"
     assert written["data"] == body["data"]

@@ -204,6 +204,38 @@ def test_a_restored_hash_no_lease_carries_revokes_only_the_failed_leases() -> No
     assert plan.wake_at == NOW + 9 + GRACE
 
 
+def test_a_rollback_of_a_merged_secret_restores_the_previous_lease_by_the_whole_data() -> None:
+    # creationPolicy Merge: the Secret holds keys the ExternalSecret does not write, so the data
+    # a rollback restores (and records) hashes to the whole Secret's ("sA"), not to A's data.
+    first, _ = overlap.written([], [_lease("a")], "hA", overlap=True, secret_hash="sA")
+    state, gone = overlap.written(_restart(first), [_lease("c")], "hC", True, secret_hash="sC")
+    assert gone == []
+    assert [(x.data_hash, x.secret_hash) for x in state] == [("hC", "sC"), ("hA", "sA")]
+    state = _restart(state)
+    back = RolloutView("RollingBack", "sA", held_hash="hC")
+    plan = overlap.decide(state, back, NOW + 5, GRACE)
+    assert _ids(plan.restored) == ["a"] and plan.stage is Stage.ROLLING_BACK
+    assert not plan.unrecorded, "the rollback is the record of the restored data"
+    state = _after(plan)
+    done = RolloutView("RolledBack", "sA", held_hash="hC", finished_at=NOW + 9)
+    plan = overlap.decide(state, done, NOW + 10, GRACE)
+    assert _ids(plan.scheduled) == ["c"] and plan.stage is Stage.GRACE
+    due = overlap.decide(_after(plan), done, NOW + 9 + GRACE, GRACE)
+    assert _ids(due.revoke) == ["c"] and _ids(due.leases) == ["a"]
+    assert not due.leases[0].retiring, "A is current again: renewed and re-issued as such"
+    assert lease_plan.next_step(list(due.leases)) is not None
+    # A later rollout of A's data (the source changed back, say) finds it current.
+    ok = overlap.decide(list(due.leases), RolloutView("Succeeded", "hA", finished_at=NOW + 50),
+                        NOW + 51, GRACE)  # fmt: skip
+    assert ok.stage is Stage.IDLE and not ok.changed
+
+
+def test_a_write_settles_what_was_pending() -> None:
+    recorded, _ = overlap.written([], [_lease("c", pending=True)], "hC", overlap=True)
+    assert [lease.pending for lease in recorded] == [False]
+    assert recorded[0].secret_hash == "hC", "without other keys the whole data is the same"
+
+
 # --- rotations that overlap each other -------------------------------------------------------
 
 
