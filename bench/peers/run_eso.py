@@ -8,7 +8,7 @@ from typing import Any
 
 from bench.peers import workload
 from bench.peers.workload import ROTATION_REFRESH
-from tests.testbed import eso, stack
+from tests.testbed import eso, reloader, stack
 
 NAME = "ESO v0.16.2"
 KIND = workload.EXTERNAL_SECRET
@@ -58,8 +58,6 @@ def rotation_object(name: str, path: str, deployments: list[str]) -> dict[str, A
 
 
 def start_rotation(b: workload.Bed) -> workload.Operator:
-    from tests.testbed import reloader  # noqa: PLC0415  (the test bed gains it after ESO)
-
     operator = start(b, "default")
     running = reloader.start(
         Path(b.testbed.KUBECONFIG), b.folder / "reloader", namespace=workload.NAMESPACE
