@@ -52,6 +52,14 @@ def api_client(kubeconfig: str | None = None, context: str | None = None) -> cli
         return client.ApiClient(configuration)
 
 
+def release(response: typing.Any) -> None:
+    """Hand the connection of a response we do not read back to the pool. A request made with
+    _preload_content=False holds its connection until its body is read: left unread, the
+    connection is never reused and the next request opens (and TLS-handshakes) another."""
+    response.drain_conn()
+    response.release_conn()
+
+
 def _reason(exc: ApiException) -> str:
     # The apiserver's message names the object and the rule; it never carries Secret data.
     with contextlib.suppress(ValueError, TypeError):

@@ -19,7 +19,7 @@ from typing import Any
 from kubernetes import client
 
 from secretsync.errors import NotFound, SecretSyncError
-from secretsync.kube.client import Conflict, mapped
+from secretsync.kube.client import Conflict, mapped, release
 from secretsync.kube.event_cache import Correlator, Occurrence, Write
 
 COMPONENT = "secretsync"
@@ -124,7 +124,11 @@ class EventRecorder:
             count=write.count,
         )
         with mapped(f"posting event {occurrence.reason}"):
-            self._core.create_namespaced_event(occurrence.namespace, event, _preload_content=False)
+            release(
+                self._core.create_namespaced_event(
+                    occurrence.namespace, event, _preload_content=False
+                )
+            )
 
     def _patch(self, namespace: str, write: Write) -> None:
         body = {
@@ -134,13 +138,14 @@ class EventRecorder:
             "message": write.message,
         }
         with mapped(f"updating event {write.name}"):
-            self._core.patch_namespaced_event(
+            response = self._core.patch_namespaced_event(
                 write.name,
                 namespace,
                 body,
                 _content_type="application/merge-patch+json",
                 _preload_content=False,
             )
+            release(response)
 
     def _read(self, namespace: str, name: str) -> dict[str, Any]:
         with mapped(f"reading event {name}"):

@@ -13,7 +13,7 @@ from typing import Any, cast
 from kubernetes import client
 
 from secretsync.errors import NotFound
-from secretsync.kube.client import mapped
+from secretsync.kube.client import mapped, release
 
 FIELD_MANAGER = "secretsync"
 
@@ -35,25 +35,29 @@ class SecretClient:
     def create(self, namespace: str, body: Mapping[str, Any]) -> None:
         with mapped(f"creating secret {namespace}/{body['metadata']['name']}"):
             # The client accepts plain dicts as bodies; its annotations only know its models.
-            self._core.create_namespaced_secret(
+            response = self._core.create_namespaced_secret(
                 namespace, cast(Any, body), field_manager=FIELD_MANAGER, _preload_content=False
             )
+            release(response)
 
     def replace(self, namespace: str, body: Mapping[str, Any]) -> None:
         """A PUT carrying the resourceVersion we read: a concurrent change makes it Conflict."""
         name = body["metadata"]["name"]
         with mapped(f"updating secret {namespace}/{name}"):
-            self._core.replace_namespaced_secret(
+            response = self._core.replace_namespaced_secret(
                 name,
                 namespace,
                 cast(Any, body),
                 field_manager=FIELD_MANAGER,
                 _preload_content=False,
             )
+            release(response)
 
     def delete(self, namespace: str, name: str) -> None:
         try:
             with mapped(f"deleting secret {namespace}/{name}"):
-                self._core.delete_namespaced_secret(name, namespace, _preload_content=False)
+                release(
+                    self._core.delete_namespaced_secret(name, namespace, _preload_content=False)
+                )
         except NotFound:
             return

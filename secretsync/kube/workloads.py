@@ -11,7 +11,7 @@ from kubernetes import client
 
 from secretsync.api.crds import GROUP, STORAGE_VERSION
 from secretsync.errors import NotFound
-from secretsync.kube.client import mapped
+from secretsync.kube.client import mapped, release
 
 _SUFFIX = {"Deployment": "deployment", "StatefulSet": "stateful_set", "DaemonSet": "daemon_set"}
 # Argo Rollouts is a CRD: served only where it is installed, through the custom objects API.
@@ -75,7 +75,7 @@ class WorkloadClient:
                 )
                 return
             method = getattr(self._apps, f"patch_namespaced_{_suffix(kind)}")
-            method(name, namespace, dict(patch), _preload_content=False)
+            release(method(name, namespace, dict(patch), _preload_content=False))
 
     def pods(self, namespace: str, selector: Mapping[str, str]) -> list[dict[str, Any]]:
         labels = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
