@@ -25,6 +25,7 @@ import hvac
 from kubernetes import client, watch
 
 from secretsync.resolve.secret import MANAGED_LABEL
+from tests.faults import health
 from tests.operator import harness
 from tests.operator.harness import Cluster, eventually
 from tests.operator.manifests import sops_store
@@ -198,6 +199,7 @@ class Fleet:
             url=testbed.VAULT_TLS_ADDR, token=testbed.VAULT_TLS_TOKEN, verify=testbed.VAULT_CACERT
         )
         self.aws = aws_fixtures.seed_client(testbed, "secretsmanager")
+        self.probes = health.probes(testbed)
         self.expected: dict[str, dict[str, bytes]] = {}
         self.sops_values: dict[str, str] = {}
         self.tree: WorkTree | None = None
@@ -401,7 +403,8 @@ class Fleet:
         return time.monotonic() - started
 
     def apiserver_answers(self) -> bool:
-        client.CoreV1Api(self.api).list_namespaced_secret(NAMESPACE, limit=1)
+        # Bounded, so that `eventually` keeps its own deadline while etcd is away.
+        client.CoreV1Api(self.api).list_namespaced_secret(NAMESPACE, limit=1, _request_timeout=10)
         return True
 
     # --- faults -----------------------------------------------------------------------------
@@ -410,7 +413,9 @@ class Fleet:
         procs.stop(self.state_dir, component)
 
     def restart(self, component: str) -> None:
-        procs.restart(self.state_dir, component)
+        """Start it again and return once it answers (its own readiness probe); one that does
+        not come back fails here, with its log and whoever holds its ports."""
+        procs.restart(self.state_dir, component, ready=self.probes.get(component), timeout=120)
 
     def pause(self, component: str, *, resume: bool = False) -> None:
         procs.pause(self.state_dir, component, resume=resume)
