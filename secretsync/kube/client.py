@@ -28,19 +28,38 @@ class Conflict(SecretSyncError):
     """The object changed (or already exists) since we read it; re-read and retry at once."""
 
 
-def api_client(kubeconfig: str | None = None, context: str | None = None) -> client.ApiClient:
-    """From a kubeconfig file, else the default kubeconfig, else the in-cluster config."""
+def api_client(
+    kubeconfig: str | None = None, context: str | None = None, *, pool_size: int | None = None
+) -> client.ApiClient:
+    """From a kubeconfig file, else the default kubeconfig, else the in-cluster config.
+
+    `pool_size`: connections kept open to the apiserver for reuse (the client's default is 5
+    per CPU). Threads that share the client beyond it each open a connection of their own,
+    with a TLS handshake, and close it after one request."""
     # The kubernetes package's config loaders carry no annotations.
     load = config.new_client_from_config
     if kubeconfig:
         try:
-            return typing.cast(client.ApiClient, load(config_file=kubeconfig, context=context))  # type: ignore[no-untyped-call]
+            return typing.cast(
+                client.ApiClient,
+                load(  # type: ignore[no-untyped-call]
+                    config_file=kubeconfig,
+                    context=context,
+                    client_configuration=_pooled(type.__call__(client.Configuration), pool_size),
+                ),
+            )
         except (config.ConfigException, OSError) as exc:
             raise ConfigError(f"cannot use {kubeconfig}: {exc}", field="--kubeconfig") from exc
     try:
-        return typing.cast(client.ApiClient, load(context=context))  # type: ignore[no-untyped-call]
+        return typing.cast(
+            client.ApiClient,
+            load(  # type: ignore[no-untyped-call]
+                context=context,
+                client_configuration=_pooled(type.__call__(client.Configuration), pool_size),
+            ),
+        )
     except config.ConfigException:
-        configuration = client.Configuration()
+        configuration = _pooled(client.Configuration(), pool_size)
         try:
             config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         except config.ConfigException as exc:
@@ -50,6 +69,14 @@ def api_client(kubeconfig: str | None = None, context: str | None = None) -> cli
                 field="--kubeconfig",
             ) from exc
         return client.ApiClient(configuration)
+
+
+def _pooled(configuration: client.Configuration, size: int | None) -> client.Configuration:
+    """`configuration` as new_client_from_config starts it (type.__call__ skips the metaclass
+    that copies a process-wide default), with our pool size."""
+    if size is not None:
+        configuration.connection_pool_maxsize = size
+    return configuration
 
 
 def release(response: typing.Any) -> None:

@@ -46,6 +46,9 @@ from secretsync.settings import OperatorSettings
 log = logging.getLogger(__name__)
 RENEW_EVERY = 2.0
 """As client-go's retry period: a Lease taken by another replica is seen within this."""
+API_POOL_HEADROOM = 8
+"""Apiserver connections kept beyond one per sync worker, for the Lease renewal, rollouts'
+health checks and the managed-Secret watches, which share the workers' client."""
 
 
 def _lead(elector: LeaderElector, health: telemetry.Health, stop: threading.Event) -> None:
@@ -266,7 +269,9 @@ def run(settings: OperatorSettings) -> int:
     logs.configure(settings.log_format, settings.log_level)
     if settings.kubeconfig:
         os.environ["KUBECONFIG"] = settings.kubeconfig  # kopf's login reads it from here
-    api = kube_client.api_client(settings.kubeconfig)
+    api = kube_client.api_client(
+        settings.kubeconfig, pool_size=settings.concurrency + API_POOL_HEADROOM
+    )
     metrics = telemetry.Metrics(extended_labels=settings.extended_metric_labels)
     health = telemetry.Health()
     if settings.metrics_address:
