@@ -58,7 +58,8 @@ def overlap_kube(kube: Cluster, bao_dev: bao.Bao) -> Iterator[Cluster]:
             kube.patch_es(item["metadata"]["name"], {"metadata": {"finalizers": None}})
 
 
-def _es(kube: Cluster, name: str, generator: str, mode: str, grace: int = GRACE) -> None:
+def _es(kube: Cluster, name: str, generator: str, mode: str, grace: int = GRACE,
+        **target: Any) -> None:  # fmt: skip
     ref = {"apiVersion": "generators.external-secrets.io/v1alpha1",
            "kind": "VaultDynamicSecret", "name": generator}  # fmt: skip
     kube.apply(
@@ -71,6 +72,7 @@ def _es(kube: Cluster, name: str, generator: str, mode: str, grace: int = GRACE)
                 "target": {
                     "name": name,
                     "template": {"mergePolicy": "Merge", "data": {"mode": mode}},
+                    **target,
                 },
                 "dataFrom": [{"sourceRef": {"generatorRef": ref}}],
                 "rollout": {
@@ -180,7 +182,12 @@ def test_overlap_keeps_the_old_login_until_healthy_and_grace_and_rolls_back_to_i
     assert revoked_seen >= pending["revoke_at"], "revoked before the grace had passed"
     assert [lease["id"] for lease in _leases(kube, "app")] == [current["id"]]
     assert _logs_in(postgres_db, second)
-    eventually(lambda: {"LeaseRetiring", "LeaseRevocationScheduled", "LeasesRetired"} <= _reasons(kube, "app"), what="the Events")
+    eventually(
+        lambda: (
+            {"LeaseRetiring", "LeaseRevocationScheduled", "LeasesRetired"} <= _reasons(kube, "app")
+        ),
+        what="the Events",
+    )
     eventually(lambda: _rotation(kube, "app").get("stage") == "Idle", what="the rotation done")
     print(f"previous lease revoked {revoked_seen - _finished(done):.1f}s after healthy")
 
@@ -198,7 +205,9 @@ def test_overlap_keeps_the_old_login_until_healthy_and_grace_and_rolls_back_to_i
     assert kept["id"] == current["id"] and not kept["retiring"]
     assert _logs_in(postgres_db, second)
     assert postgres.roles(postgres_db, like) == [_user(second)]
-    eventually(lambda: {"LeaseRestored", "LeasesRetired"} <= _reasons(kube, "app"), what="the Events")
+    eventually(
+        lambda: {"LeaseRestored", "LeasesRetired"} <= _reasons(kube, "app"), what="the Events"
+    )
     eventually(lambda: _ready(kube_api, kube.namespace) == 2, timeout=30,
                what="the consumers healthy on the previous credential")  # fmt: skip
 
@@ -367,3 +376,46 @@ def test_killed_between_the_write_and_the_rollout_the_rollout_is_started_after_r
     assert time.time() >= _finished(done) + GRACE
     assert postgres.roles(postgres_db, like) == [_user(second)], "nothing leaked"
     assert kube.data("app") == second
+
+
+def test_a_rollback_of_a_merged_secret_makes_the_previous_lease_current_again(
+    overlap_kube: Cluster,
+    kube_api: client.ApiClient,
+    start_operator: Start,
+    bao_dev: bao.Bao,
+    postgres_db: postgres.Postgres,
+    bao_database: baodb.DatabaseEngine,
+) -> None:
+    """creationPolicy Merge into a Secret with a key of its own: the rollback restores the whole
+    data, whose hash is not that of the ExternalSecret's data; the previous lease is still found
+    by it, made current again (renewed and re-issued as the Secret's), and the new one revoked."""
+    kube = overlap_kube
+    kube.put_secret("app", {"other": "kept"})
+    path, like = _role(bao_dev, bao_database, "2m", "10m")
+    _generator(kube, bao_dev, "db", path)
+    _consumers(kube, kube_api, "app")  # on the Secret's own key: the first write rolls them
+    _es(kube, "app", "db", "v1", creationPolicy="Merge")
+    start_operator()
+    first = eventually(lambda: (d := kube.data("app")) and "username" in d and d,
+                       what="the first credential")  # fmt: skip
+    assert first["other"] == b"kept"
+    eventually(lambda: _rollout(kube, "app").get("phase") == "Succeeded", timeout=60,
+               what="the consumers on the first credential")  # fmt: skip
+    (good,) = _leases(kube, "app")
+
+    _rotate(kube, "app", "bad")
+    broken = _changed(kube, "app", first)
+    assert broken["other"] == b"kept"
+    eventually(lambda: _rollout(kube, "app").get("phase") == "RolledBack", timeout=90,
+               what="the rollback")  # fmt: skip
+    assert kube.data("app") == first
+    eventually(lambda: postgres.roles(postgres_db, _user(broken)) == [], timeout=GRACE + 20,
+               what="the failed rotation's login revoked")  # fmt: skip
+    eventually(lambda: [x["id"] for x in _leases(kube, "app")] == [good["id"]], timeout=20,
+               what="only the previous lease left")  # fmt: skip
+    (kept,) = _leases(kube, "app")
+    assert not kept["retiring"], "the restored credential's lease is current again"
+    assert _logs_in(postgres_db, first)
+    assert postgres.roles(postgres_db, like) == [_user(first)]
+    eventually(lambda: _rotation(kube, "app").get("stage") == "Idle", what="the rotation done")
+    assert "LeaseRestored" in _reasons(kube, "app")
