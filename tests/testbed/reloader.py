@@ -89,6 +89,9 @@ def _take_lock(wait: float) -> int:
 
 def _check_port_free() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As Go's listeners do, so that connections of a Reloader just stopped, still in
+        # TIME_WAIT, do not count as the port being taken.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("", PORT))
         except OSError as exc:
