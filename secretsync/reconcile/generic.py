@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from secretsync.api.objects import ExternalSecret
 from secretsync.api.target import CreationPolicy, DeletionPolicy, ManifestReference
-from secretsync.errors import AccessDenied, SecretSyncError
+from secretsync.errors import AccessDenied, SecretSyncError, Unsupported
 from secretsync.reconcile import refresh, report, status, writes
+from secretsync.reconcile.lease_keeper import Issued
 from secretsync.reconcile.ports import Result
 from secretsync.redact import Redactor
 from secretsync.resolve import manifest
@@ -247,6 +248,8 @@ class GenericSync:
             if existing is not None:
                 redact.add(content_strings(existing))
             result = self._converge(es, raw, existing, redact)
+        except Unsupported as exc:
+            return self.syncer.report.unsupported(raw, es, exc)
         except SecretSyncError as exc:
             message = redact(_permission_hint(exc, ref))
             return self.syncer.report.failed(raw, es, exc, message, started)
@@ -262,7 +265,23 @@ class GenericSync:
     ) -> status.Outcome:
         ref = es.spec.target.generic
         assert ref is not None and self.targets is not None
-        content, resolved = self.syncer.resolver.resolve_manifest(es, self.syncer.lookup)
+        issued = Issued()
+        try:
+            content, resolved = self.syncer.resolver.resolve_manifest(
+                es, self.syncer.lookup, issued.add
+            )
+        except Exception:
+            self.syncer.leases.discard(raw, issued)
+            raise
+        if issued.leases:
+            # Nothing would renew or revoke it beside a ConfigMap or custom resource.
+            self.syncer.leases.discard(raw, issued)
+            raise Unsupported(
+                field="spec.target.manifest",
+                instead="write a VaultDynamicSecret's credential to a Secret (no target.manifest):"
+                " leases are recorded, renewed and revoked only beside a Secret; this one was "
+                "revoked at once",
+            )
         redact.add(content.data.values())
         for cause in resolved.missing:
             self.syncer.events.record(raw, "ExternalSecret", "MissingProviderSecret", redact(cause))

@@ -124,11 +124,14 @@ class Resolver:
         return want, resolved
 
     def resolve_manifest(
-        self, es: ExternalSecret, lookup: StoreLookup
+        self,
+        es: ExternalSecret,
+        lookup: StoreLookup,
+        on_lease: Callable[[Lease], None] = lambda lease: None,
     ) -> tuple[manifest.Content, plan.Resolved]:
         """For a target.manifest: the data and the rendered placements; the object itself is
         built against the live one (creationPolicy Merge starts from it)."""
-        resolved = self.resolve_data(es, lookup)
+        resolved = self.resolve_data(es, lookup, on_lease)
         template = es.spec.target.template
         placed = None
         if template is not None:

@@ -22,10 +22,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from kubernetes import client
 
 from secretsync.generators import leases
 from secretsync.generators.leases import LEASES_ANNOTATION
 from secretsync.reconcile.lease_plan import FINALIZER
+from tests.operator import test_overlap_proof as proof
 from tests.operator.harness import GROUP as ES_GROUP
 from tests.operator.harness import Cluster, Operator, eventually
 from tests.operator.manifests import condition
@@ -342,3 +344,38 @@ def test_killed_between_issuing_and_writing_the_pending_lease_is_revoked(
     assert pending != second["username"].decode()
     assert not any(x.get("pending") for x in _recorded(kube, "app"))
     assert _logs_in(postgres_db, second)
+
+
+def test_a_lease_for_a_configmap_or_custom_resource_is_refused_and_revoked(
+    leases_kube: Cluster,
+    start_operator: Start,
+    bao_dev: bao.Bao,
+    postgres_db: postgres.Postgres,
+    bao_database: baodb.DatabaseEngine,
+) -> None:
+    """A VaultDynamicSecret written by spec.target.manifest: its lease could be recorded,
+    renewed and revoked only beside a Secret, so the ExternalSecret is Unsupported (naming the
+    field) and the credential the run issued is revoked at once, instead of one login per
+    refresh left until its TTL (what ESO does)."""
+    kube = leases_kube
+    path, like = _role(bao_dev, bao_database, "2m", "10m")
+    role = path.rsplit("/", 1)[-1]
+    postgres.sql(postgres_db, f"CREATE TABLE {proof._table(role)} (login name)")
+    bao.request(bao_dev, "POST", f"{bao_database.mount}/roles/{role}",
+                {"creation_statements": proof._counted(role, baodb.CREATE)})  # fmt: skip
+    _generator(kube, bao_dev, "db", path)
+    _es(kube, "cm", "db", manifest={"apiVersion": "v1", "kind": "ConfigMap"})
+    operator = start_operator("--unsafe-allow-generic-targets")
+    ready = condition(kube, "cm", "False", "Unsupported", timeout=30)
+    assert "spec.target.manifest" in ready["message"]
+    assert proof._issued(postgres_db, role) == 1, "the generator ran once"
+    eventually(lambda: postgres.roles(postgres_db, like) == [], timeout=15,
+               what="the issued login revoked")  # fmt: skip
+    assert "unwritten leases revoked" in operator.logs()
+    try:
+        kube.core.read_namespaced_config_map("cm", kube.namespace)
+    except client.exceptions.ApiException as exc:
+        assert exc.status == 404
+    else:
+        raise AssertionError("a ConfigMap was written")
+    assert not _finalizers(kube, "cm"), "nothing to revoke on deletion"
