@@ -64,7 +64,6 @@ def plan(
 
 
 def section(results: list[Result]) -> str:
-    loads = sorted({r.load for r in results})
     return "\n".join(
         [
             "`python -m bench.peers` (bench/peers/): secretsync, the real ESO v0.16.2, VSO v0.10.0",
@@ -75,9 +74,9 @@ def section(results: list[Result]) -> str:
             "ESO and secretsync run on the same CRDs (ours, which ESO serves from as well); each",
             "peer runs out of cluster on the admin kubeconfig, secretsync on its ServiceAccount.",
             "",
-            "- *sync*: first create → all Ready (VSO: status.secretMAC set for the current",
-            "  generation), refreshInterval 1h. CPU is the operator's utime+stime (children",
-            "  included) over that span, peak RSS its VmHWM. Writes are the apiserver's",
+            "- *sync*: time from the first create to all Ready (VSO: status.secretMAC set for",
+            "  the current generation), refreshInterval 1h. CPU is the operator's utime+stime",
+            "  (children included) over that span, peak RSS its VmHWM. Writes are the apiserver's",
             "  `apiserver_request_total` delta less the benchmark's own creates; OpenBao",
             "  requests are counted from its audit log (root-token calls left out).",
             "- *floor*: the same ExternalSecret creates, then per object a Secret, a status",
@@ -86,7 +85,7 @@ def section(results: list[Result]) -> str:
             "  window in which nothing changes at the source (every object is due twice); at",
             "  concurrency 16.",
             "- *rotation*: one object per group at a 5 s refresh, read by 1 or 50 Deployments",
-            "  (1 replica, pods made Ready by KWOK); the value changed in OpenBao, timed until",
+            "  (1 replica, pods made Ready by KWOK); time from the value changed in OpenBao until",
             "  every Deployment of the group has a new template generation fully rolled out and",
             "  available (`kubectl rollout status`). Median of 3.",
             "",
@@ -96,9 +95,9 @@ def section(results: list[Result]) -> str:
             "",
             report.table(results),
             "",
-            f"Load average (1/5/15 min) at the end of each run: {', '.join(loads)}; the machine",
-            f"has {os.cpu_count()} cores, shared with other sessions, so wall times carry noise",
-            "that CPU seconds, writes and provider requests do not.",
+            "*load* is the machine's 1-minute load average at the end of the run: it has",
+            f"{os.cpu_count()} cores, shared with other sessions, so wall times carry noise that",
+            "CPU seconds, writes and provider requests do not.",
         ]
     )
 

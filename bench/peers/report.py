@@ -100,6 +100,7 @@ def row(result: Result, results: Sequence[Result]) -> str:
         _num(result.cpu_s, " s", ref.cpu_s if ref else None),
         _split(writes, ("secrets", "status", "events", "other"), ref_writes),
         _split(result.provider, ("reads", "logins", "other"), ref.provider if ref else None),
+        result.load.split(" / ")[0],
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -117,11 +118,10 @@ def ordered(results: Iterable[Result]) -> list[Result]:
 
 
 HEADER = [
-    "| scenario | N | operator, settings | created → all Ready (sync), window (refresh), "
-    "value changed → all Deployments rolled and healthy (rotation) | peak RSS | operator CPU "
+    "| scenario | N | operator, settings | time | peak RSS | operator CPU "
     "| apiserver writes: Secret / status / Event / other | OpenBao requests: reads / logins "
-    "/ other |",
-    "|---|---|---|---|---|---|---|---|",
+    "/ other | load |",
+    "|---|---|---|---|---|---|---|---|---|",
 ]
 
 
