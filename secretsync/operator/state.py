@@ -37,6 +37,29 @@ def _identity(raw: Mapping[str, Any]) -> tuple[Any, ...]:
     )
 
 
+def _copy(value: Any) -> Any:
+    """A deep copy of a JSON document: its objects and arrays copied, its scalars shared (they
+    are immutable). Several times faster than copy.deepcopy, which is called for every event
+    and several times per sync; anything else is left to copy.deepcopy."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return copy.deepcopy(value)
+
+
+def _without_managed_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The object without metadata.managedFields, which nothing here reads: each field
+    manager's entry (the creator's, our status writes') is most of a small ExternalSecret, and
+    it was copied on every event and every sync, and kept for every object."""
+    meta = raw.get("metadata")
+    if not isinstance(meta, Mapping) or "managedFields" not in meta:
+        return dict(raw)
+    return {**raw, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
+
+
 class State:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -51,7 +74,7 @@ class State:
         key = es_key(raw)
         target = ((raw.get("spec") or {}).get("target") or {}).get("name") or key[1]
         with self._lock:
-            self._es[key] = copy.deepcopy(dict(raw))
+            self._es[key] = _copy(_without_managed_fields(raw))
             self._targets[(key[0], str(target))] = key
             identity = _identity(raw)
             changed = self._seen.get(key) != identity
@@ -68,7 +91,7 @@ class State:
     def get_es(self, key: Key) -> dict[str, Any] | None:
         with self._lock:
             found = self._es.get(key)
-            return copy.deepcopy(found) if found is not None else None
+            return _copy(found) if found is not None else None
 
     def owner_of(self, namespace: str, secret_name: str) -> Key | None:
         with self._lock:
