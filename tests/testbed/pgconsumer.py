@@ -238,7 +238,11 @@ class Consumers:
     def _events(self) -> Iterator[dict[str, Any]]:
         api = self.core.api_client
         listing = api.sanitize_for_serialization(self.core.list_namespaced_pod(self.namespace))
-        for pod in listing.get("items") or []:
+        items = listing.get("items") or []
+        # A pod deleted between two watches is in neither: without this its worker would log
+        # in forever and count as running (a rollout never seen to end).
+        self._gone({str((pod.get("metadata") or {}).get("uid")) for pod in items})
+        for pod in items:
             yield pod
         self._listed.set()
         stream = watch.Watch().stream(
@@ -254,6 +258,15 @@ class Consumers:
             if event["type"] == "DELETED":
                 pod = {**pod, "metadata": {**pod["metadata"], "deletionTimestamp": "gone"}}
             yield pod
+
+    def _gone(self, listed: set[str]) -> None:
+        """Stop the workers of pods a fresh listing no longer has."""
+        with self.lock:
+            gone = [uid for uid in self._workers if uid not in listed]
+            workers = [self._workers.pop(uid) for uid in gone]
+            self._finished.extend(worker.counts for worker in workers)
+        for worker in workers:
+            worker.stop.set()
 
     def _seen(self, pod: dict[str, Any]) -> None:
         meta = pod.get("metadata") or {}
