@@ -410,7 +410,9 @@ class Fleet:
     # --- faults -----------------------------------------------------------------------------
 
     def stop(self, component: str) -> None:
-        procs.stop(self.state_dir, component)
+        # Its ports stay reserved for the restart: on a busy machine another program could
+        # otherwise bind one during the outage, and the component could not come back.
+        procs.stop(self.state_dir, component, keep_ports=True)
 
     def restart(self, component: str) -> None:
         """Start it again and return once it answers (its own readiness probe); one that does

@@ -95,6 +95,33 @@ def test_stop_returns_once_the_process_is_gone(state: Path) -> None:
     procs.restart(state, "web", ready=lambda: _answers(port), timeout=30)
 
 
+def _listens(port: int) -> bool:
+    # A bare connect that we close first: no TIME_WAIT is left on the server's port.
+    socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    return True
+
+
+@pytest.mark.parametrize("keep_ports", [True, False])
+def test_a_stopped_component_keeps_its_port_until_it_is_restarted(
+    state: Path, keep_ports: bool
+) -> None:
+    port = procs.free_port()
+    procs.start(state, "web", _argv(port))
+    eventually(lambda: _listens(port), what="the server to listen")
+    procs.stop(state, "web", keep_ports=keep_ports)
+    with pytest.raises(ConnectionRefusedError):  # its clients see it stopped, as before
+        socket.create_connection(("127.0.0.1", port), timeout=2)
+    with socket.socket() as thief:
+        thief.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Go's servers do
+        if not keep_ports:
+            thief.bind(("127.0.0.1", port))  # the port was anyone's
+            return
+        with pytest.raises(OSError, match="Address already in use"):
+            thief.bind(("127.0.0.1", port))
+    procs.restart(state, "web", ready=lambda: _answers(port), timeout=30)
+    assert _answers(port)
+
+
 def test_a_recorded_pid_given_to_another_process_is_not_signalled(state: Path) -> None:
     proc = procs.start(state, "web", _argv(procs.free_port()))
     # As if the component had ended and its pid been reused: the start time no longer matches.

@@ -84,19 +84,65 @@ def start(
     return Daemon(pid)
 
 
+_held_ports: dict[tuple[str, str], list[socket.socket]] = {}
+"""Ports of stopped components, kept by `stop(..., keep_ports=True)` until `restart`."""
+
+
 def stop(
-    state_dir: Path, name: str, *, sig: signal.Signals = signal.SIGTERM, grace: float = 10.0
+    state_dir: Path,
+    name: str,
+    *,
+    sig: signal.Signals = signal.SIGTERM,
+    grace: float = 10.0,
+    keep_ports: bool = False,
 ) -> None:
     """Stop one component (SIGKILL after `grace` seconds) and return once it is gone, so that
-    its ports and data folder locks are free for `restart`."""
+    its ports and data folder locks are free for `restart`.
+
+    With `keep_ports`, this process binds the component's loopback ports until `restart`:
+    its clients are refused as before, but no other process can take a port meanwhile. The
+    ports come from the kernel's ephemeral range (free_port), which any program binding port 0
+    draws from, so an outage of many seconds on a busy machine could otherwise lose the port
+    and the restart with it."""
     pid = _recorded(state_dir, name)
-    if pid is None or not _signal_group(pid, sig):
-        return
+    if pid is not None and _signal_group(pid, sig):
+        _wait_or_kill(state_dir, name, pid, grace)
+    if keep_ports:
+        argv = json.loads((state_dir / "pids" / f"{name}.argv").read_text())["argv"]
+        _held_ports[(str(state_dir), name)] = [
+            sock for port in _ports(argv) if (sock := _reserve(port)) is not None
+        ]
+
+
+def _wait_or_kill(state_dir: Path, name: str, pid: int, grace: float) -> None:
     if _wait_gone(pid, grace) or _recorded(state_dir, name) is None:
         return
     _signal_group(pid, signal.SIGKILL)
     if not _wait_gone(pid, 10):
         raise TestbedError(f"{name} (pid {pid}) still runs 10 s after SIGKILL")
+
+
+def _reserve(port: int) -> socket.socket | None:
+    """Bind without listening: the port is ours, and a connection to it is refused, exactly
+    as when nothing is there."""
+    # Without SO_REUSEADDR no other socket can share the port; with it (needed when the stopped
+    # server's accepted connections linger in TIME_WAIT there) the kernel still keeps it from
+    # anyone binding port 0, which is how free_port and most servers find theirs.
+    for reuse in (False, True):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, int(reuse))
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            sock.close()
+            continue
+        return sock
+    return None  # already taken: restart will name who holds it
+
+
+def _release(state_dir: Path, name: str) -> None:
+    for sock in _held_ports.pop((str(state_dir), name), []):
+        sock.close()
 
 
 def restart(
@@ -117,6 +163,7 @@ def restart(
     a dependant."""
     recorded = json.loads((state_dir / "pids" / f"{name}.argv").read_text())
     argv, env = recorded["argv"], recorded["env"]
+    _release(state_dir, name)
     if ready is None:
         return start(state_dir, name, argv, env=env)
     failures: list[str] = []
@@ -202,6 +249,7 @@ def stop_all(state_dir: Path, *, grace: float = 10.0) -> list[str]:
     files = sorted(pid_dir.glob("*.pid"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
     stopped = []
     for pid_file in files:
+        _release(state_dir, pid_file.stem)
         pid = _recorded(state_dir, pid_file.stem)
         if pid is not None and _signal_group(pid, signal.SIGTERM):
             if not _wait_gone(pid, grace) and _recorded(state_dir, pid_file.stem) is not None:
