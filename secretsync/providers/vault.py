@@ -51,6 +51,10 @@ class HvacTransport:
         self._server = server
         session = requests.Session()
         session.verify = verify  # a CA file path, or the system roots; never disabled
+        # Vault takes its token in a header; without an auth of its own, requests looks for
+        # ~/.netrc credentials on every request (two file checks per secret read). ESO's client
+        # reads no .netrc either.
+        session.auth = _no_auth
         # The store's `headers` go with every request, logins included (ESO's AddHeader); a
         # request's own X-Vault-Token / X-Vault-Namespace still win.
         session.headers.update(headers or {})
@@ -93,6 +97,10 @@ class HvacTransport:
 
     def close(self) -> None:
         self._adapter.close()
+
+
+def _no_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    return request
 
 
 @contextlib.contextmanager
