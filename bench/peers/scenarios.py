@@ -4,6 +4,7 @@ the apiserver's floor (the same writes by a bare client, no operator, no provide
 
 from __future__ import annotations
 
+import base64
 import collections
 import concurrent.futures
 import json
@@ -20,6 +21,7 @@ from tests.testbed import stack
 
 REFRESH_WINDOW = 120.0
 ROTATION_COUNTS = (1, 50)
+ROTATION_TIMEOUT = 300.0
 
 
 class Runner(Protocol):
@@ -147,6 +149,18 @@ def _poll(check: Callable[[], bool], timeout: float, what: str) -> float:
     raise TimeoutError(f"{what} not done after {timeout:.0f} s")
 
 
+def _secret_value(b: workload.Bed, name: str) -> str | None:
+    core: Any = client.CoreV1Api(b.api)
+    try:
+        response = core.read_namespaced_secret(name, workload.NAMESPACE, _preload_content=False)
+    except client.ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+    data = json.loads(response.data).get("data") or {}
+    return base64.b64decode(data["password"]).decode() if "password" in data else None
+
+
 def _available(d: dict[str, Any]) -> bool:
     status = d.get("status") or {}
     return bool(status.get("availableReplicas", 0) == d["spec"].get("replicas", 1))
@@ -175,6 +189,7 @@ def rotation(runner: RotationRunner, key: str, rounds: int) -> list[Result]:
                 )
         operator = runner.start_rotation(b)
         samples: dict[int, list[float]] = {n: [] for n in groups}
+        failed = dict.fromkeys(groups, 0)
         try:
             _poll(
                 lambda: (
@@ -184,7 +199,14 @@ def rotation(runner: RotationRunner, key: str, rounds: int) -> list[Result]:
                 300,
                 "Deployments available at first",
             )
-            time.sleep(5)  # let the first sync's writes settle before the first rotation
+            # Each group's Secret first written with v0: a change that lands before the first
+            # sync would make the Secret's creation carry it, and a creation restarts nothing.
+            _poll(
+                lambda: all(_secret_value(b, f"rot-{n}") == "v0" for n in groups),
+                300,
+                "first sync of the rotated Secrets",
+            )
+            time.sleep(5)  # let the first sync's writes (and any restarts) settle
             for n, names in groups.items():
                 for r in range(rounds):
                     found = _deployments(b)
@@ -196,7 +218,13 @@ def rotation(runner: RotationRunner, key: str, rounds: int) -> list[Result]:
                         now = _deployments(b)
                         return all(rolled(now[x], before[x]) for x in names)
 
-                    samples[n].append(_poll(done, 300, f"rotation of {n}") - started)
+                    try:
+                        samples[n].append(_poll(done, ROTATION_TIMEOUT, "rotation") - started)
+                    except TimeoutError:
+                        # Reported in the table, not raised: a peer (or we) not rolling every
+                        # consumer is a result, and the other groups still run.
+                        failed[n] += 1
+                        break
                     time.sleep(3)
         finally:
             operator.stop()
@@ -206,8 +234,13 @@ def rotation(runner: RotationRunner, key: str, rounds: int) -> list[Result]:
             count=n,
             operator=key,
             setting="rotation",
-            label=runner.ROTATION_NAME,
-            seconds=round(statistics.median(samples[n]), 1),
+            label=runner.ROTATION_NAME
+            + (
+                f" — not every Deployment rolled within {ROTATION_TIMEOUT:.0f} s"
+                if failed[n]
+                else ""
+            ),
+            seconds=round(statistics.median(samples[n]), 1) if samples[n] else None,
             rss_mb=None,
             cpu_s=None,
             writes={},
