@@ -3,6 +3,8 @@ credential is issued anew instead, and what is kept about it (never a credential
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from secretsync.generators import leases
@@ -76,9 +78,17 @@ def test_the_annotation_round_trips_and_holds_only_ids_and_times() -> None:
     text = leases.encode([lease])
     assert set(__import__("json").loads(text)[0]) == {
         "id", "generator", "ttl", "renewed_at", "expires_at", "renewable", "capped",
-        "renew_at", "revoke_on_delete", "data_hash", "retiring", "revoke_at",
+        "renew_at", "revoke_on_delete", "data_hash", "retiring", "revoke_at", "secret_hash",
+        "pending",
     }  # fmt: skip
     assert leases.decode({leases.LEASES_ANNOTATION: text}) == [lease]
+    marked = dataclasses.replace(lease, pending=True, secret_hash="h")
+    assert leases.decode({leases.LEASES_ANNOTATION: leases.encode([marked])}) == [marked]
+    # Written before these fields existed: read as settled, with no whole-data hash.
+    older = {k: v for k, v in __import__("json").loads(text)[0].items()
+             if k not in ("secret_hash", "pending")}  # fmt: skip
+    (read,) = leases.decode({leases.LEASES_ANNOTATION: __import__("json").dumps([older])})
+    assert not read.pending and read.secret_hash == ""
 
 
 @pytest.mark.parametrize("text", ["", "not json", "[{}]", '{"id": 1}', "[1]"])
