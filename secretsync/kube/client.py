@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
+import threading
+import time
 import typing
 from collections.abc import Iterator
 
@@ -30,6 +33,14 @@ class Conflict(SecretSyncError):
 
 def api_client(
     kubeconfig: str | None = None, context: str | None = None, *, pool_size: int | None = None
+) -> client.ApiClient:
+    api = _api_client(kubeconfig, context, pool_size)
+    _throttle_credential_refresh(api.configuration)
+    return api
+
+
+def _api_client(
+    kubeconfig: str | None, context: str | None, pool_size: int | None
 ) -> client.ApiClient:
     """From a kubeconfig file, else the default kubeconfig, else the in-cluster config.
 
@@ -69,6 +80,34 @@ def api_client(
                 field="--kubeconfig",
             ) from exc
         return client.ApiClient(configuration)
+
+
+CREDENTIAL_REFRESH_SECONDS = 1.0
+"""How often the kubeconfig's credential hook runs at most. The kubernetes client runs it before
+every request; it rebuilds the configuration each time (the host setter scans the environment
+for proxies), about 5% of the operator's CPU. It renews a token 5 minutes before its expiry
+(kube_config's skew) or, in a pod, once a minute: a second later changes nothing."""
+
+
+def _throttle_credential_refresh(configuration: client.Configuration) -> None:
+    hook = configuration.refresh_api_key_hook
+    if hook is None:
+        return
+    lock = threading.Lock()
+    last = -math.inf
+
+    def refresh(target: client.Configuration) -> None:
+        nonlocal last
+        with lock:
+            now = time.monotonic()
+            if now - last < CREDENTIAL_REFRESH_SECONDS:
+                return
+            last = now
+            hook(target)
+            # The loader's hook sets itself again on every run.
+            target.refresh_api_key_hook = refresh
+
+    configuration.refresh_api_key_hook = refresh
 
 
 def _pooled(configuration: client.Configuration, size: int | None) -> client.Configuration:

@@ -1,13 +1,21 @@
 """The operator's apiserver client keeps a connection per sync worker: workers that share it
 reuse their connections instead of opening (and TLS-handshaking) a new one per request,
-whether they read the answer (a Secret read) or not (a create, a delete)."""
+whether they read the answer (a Secret read) or not (a create, a delete); and it does not
+rebuild its credentials before every request."""
 
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import threading
+import types
+from pathlib import Path
 from typing import Any
 
+import pytest
+from kubernetes.config import kube_config
+
+from secretsync.kube import client as client_module
 from secretsync.kube.client import api_client
 from secretsync.kube.secrets import SecretClient
 from tests.testbed import stack
@@ -42,3 +50,40 @@ def test_workers_reuse_their_connections(testbed: stack.Testbed, namespace: str)
     # At most one connection per worker, opened in the first round and kept for the others
     # (a pool smaller than the workers opens and closes the extra ones in every round).
     assert 0 < opened <= WORKERS
+
+
+def test_the_credential_hook_runs_at_most_once_a_second(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:6443"}}],
+                "users": [{"name": "u", "user": {"token": "sa-token"}}],
+                "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "x",
+            }
+        )
+    )
+    runs: list[object] = []
+    loader_set_config = kube_config.KubeConfigLoader._set_config
+
+    def counted(self: Any, configuration: Any) -> None:
+        runs.append(configuration)
+        loader_set_config(self, configuration)  # type: ignore[no-untyped-call]
+
+    monkeypatch.setattr(kube_config.KubeConfigLoader, "_set_config", counted)
+    now = [1000.0]
+    monkeypatch.setattr(client_module, "time", types.SimpleNamespace(monotonic=lambda: now[0]))
+    api = api_client(str(kubeconfig))
+    loaded = len(runs)
+    # Every request asks for the key: the hook behind it runs once, then not within a second.
+    keys = {api.configuration.get_api_key_with_prefix("BearerToken") for _ in range(100)}
+    assert keys == {"Bearer sa-token"}
+    assert len(runs) == loaded + 1
+    now[0] += client_module.CREDENTIAL_REFRESH_SECONDS
+    assert api.configuration.get_api_key_with_prefix("BearerToken") == "Bearer sa-token"
+    assert len(runs) == loaded + 2
