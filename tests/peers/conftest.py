@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from kubernetes import client
@@ -72,10 +73,11 @@ def start_vso(
 
 
 def _left(custom: client.CustomObjectsApi, namespace: str) -> list[tuple[str, str]]:
-    return [
-        (plural, item["metadata"]["name"])
-        for plural in VSO_KINDS
-        for item in custom.list_namespaced_custom_object(VSO_GROUP, "v1beta1", namespace, plural)[
-            "items"
-        ]
-    ]
+    left = []
+    for plural in VSO_KINDS:
+        listed = cast(
+            "dict[str, Any]",
+            custom.list_namespaced_custom_object(VSO_GROUP, "v1beta1", namespace, plural),
+        )
+        left += [(plural, item["metadata"]["name"]) for item in listed["items"]]
+    return left

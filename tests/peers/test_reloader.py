@@ -65,8 +65,9 @@ def _set_secret(core: client.CoreV1Api, namespace: str, value: str, *, create: b
 
 
 def _hash_env(apps: client.AppsV1Api, namespace: str, name: str) -> str | None:
-    deployment = apps.read_namespaced_deployment(name, namespace)
-    for env in deployment.spec.template.spec.containers[0].env or []:
+    pod = apps.read_namespaced_deployment(name, namespace).spec.template.spec
+    assert pod is not None
+    for env in pod.containers[0].env or []:
         if env.name == HASH_ENV:
             return str(env.value)
     return None
@@ -120,8 +121,9 @@ def test_reloader_rolls_an_annotated_deployment_when_its_secret_changes(
     )
     assert "third" not in str(_hash_env(apps, namespace, "annotated"))  # a hash, not the value
     assert _hash_env(apps, namespace, "plain") is None
-    plain = apps.read_namespaced_deployment("plain", namespace)
-    assert plain.metadata.generation == 1, "Reloader changed a Deployment without its annotation"
+    plain = apps.read_namespaced_deployment("plain", namespace).metadata
+    assert plain is not None
+    assert plain.generation == 1, "Reloader changed a Deployment without its annotation"
 
 
 def test_a_second_reloader_on_the_machine_is_refused_with_the_reason(

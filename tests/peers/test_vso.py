@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from kubernetes import client
@@ -115,15 +115,19 @@ def test_vso_syncs_a_vault_static_secret_and_follows_a_changed_value(
 
     cluster.wait_until(lambda: _password(core, namespace) == "first", 90, "VSO's first sync")
     secret = core.read_namespaced_secret("app-secret", namespace)
+    assert secret.data is not None and secret.metadata is not None
     raw = json.loads(base64.b64decode(secret.data["_raw"]))  # VSO keeps Vault's whole answer
     assert raw["data"]["password"] == "first"
-    assert secret.metadata.owner_references[0].kind == "VaultStaticSecret"
+    owners = secret.metadata.owner_references or []
+    assert [owner.kind for owner in owners] == ["VaultStaticSecret"]
 
     _kv_put(bao_dev, path, "second")
     cluster.wait_until(lambda: _password(core, namespace) == "second", 60, "VSO to follow")
-    status = custom.get_namespaced_custom_object(
-        GROUP, VERSION, namespace, "vaultstaticsecrets", "app"
-    )["status"]
+    found = cast(
+        "dict[str, Any]",
+        custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "vaultstaticsecrets", "app"),
+    )
+    status = found["status"]
     assert status.get("secretMAC"), status  # VSO compares by HMAC, never storing the value
     assert "second" not in json.dumps(status)
     assert "second" not in running.log()

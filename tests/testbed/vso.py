@@ -83,10 +83,8 @@ def install_crds(kubeconfig: Path, folder: Path) -> list[str]:
     returns the names it applied (an existing CRD is never touched)."""
     folder.mkdir(parents=True, exist_ok=True)
     api = cluster.api(kubeconfig)
-    present = {
-        crd.metadata.name
-        for crd in client.ApiextensionsV1Api(api).list_custom_resource_definition().items
-    }
+    listed = client.ApiextensionsV1Api(api).list_custom_resource_definition().items
+    present = {crd.metadata.name for crd in listed if crd.metadata is not None}
     missing = [d for d in crd_documents() if d["metadata"]["name"] not in present]
     if missing:
         cluster.apply_crds(api, missing)
