@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from tests.faults import health
 from tests.faults.fleet import ROLLED, Before, Fleet, Sizes, Writes, before, check_nothing_lost
@@ -109,6 +110,22 @@ def test_etcd_stopped_and_restarted(fleet: Fleet, start: Before) -> None:
 LEASE = ("secretsync-system", "secretsync-operator")
 
 
+def _write_lease(coordination: client.CoordinationV1Api, change: Callable[[Any], None]) -> None:
+    """Read, change and replace the Lease as another identity would: the leader renews it every
+    2 s, so a replace between our read and write meets a conflict; read again and retry."""
+    for _ in range(10):
+        lease: Any = coordination.read_namespaced_lease(LEASE[1], LEASE[0])
+        change(lease)
+        try:
+            coordination.replace_namespaced_lease(LEASE[1], LEASE[0], lease)
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+            continue
+        return
+    raise AssertionError("the Lease kept changing under ten writes in a row")
+
+
 def test_a_stolen_lease_stops_the_old_leader_at_once(fleet: Fleet, start: Before) -> None:
     pod, writes = fleet.pod, fleet.writes
     assert pod is not None and writes is not None
@@ -116,11 +133,14 @@ def test_a_stolen_lease_stops_the_old_leader_at_once(fleet: Fleet, start: Before
     exits = len(pod.exits)
     lease: Any = coordination.read_namespaced_lease(LEASE[1], LEASE[0])
     assert lease.spec.holder_identity == pod.identity
-    now = datetime.datetime.now(datetime.UTC)
-    lease.spec.holder_identity = "thief"
-    lease.spec.acquire_time = lease.spec.renew_time = now
-    lease.spec.lease_duration_seconds = 3600
-    coordination.replace_namespaced_lease(LEASE[1], LEASE[0], lease)
+
+    def steal(lease: Any) -> None:
+        now = datetime.datetime.now(datetime.UTC)
+        lease.spec.holder_identity = "thief"
+        lease.spec.acquire_time = lease.spec.renew_time = now
+        lease.spec.lease_duration_seconds = 3600
+
+    _write_lease(coordination, steal)
     stolen = time.monotonic()
     eventually(lambda: len(pod.exits) > exits, timeout=30, what="the old leader to stop")
     stopped_after = pod.exits[exits] - stolen
@@ -138,9 +158,10 @@ def test_a_stolen_lease_stops_the_old_leader_at_once(fleet: Fleet, start: Before
     assert not writes.writes, f"Secrets written under a stolen Lease: {writes.writes}"
     assert fleet.secrets()["v-001"].data != fleet.expected["v-001"]
 
-    lease = coordination.read_namespaced_lease(LEASE[1], LEASE[0])
-    lease.spec.holder_identity = None  # the thief lets go
-    coordination.replace_namespaced_lease(LEASE[1], LEASE[0], lease)
+    def let_go(lease: Any) -> None:
+        lease.spec.holder_identity = None
+
+    _write_lease(coordination, let_go)
     released = time.monotonic()
     RECOVERY["lease"] = check_nothing_lost(
         fleet, start, changed={"v-001"}, log=_log, label="lease stolen then released"
