@@ -4,7 +4,11 @@
 - adding a key that is already waiting keeps the earlier due time;
 - failures back off exponentially per key, capped, with jitter so retries do not align;
 - due keys are handed out fairly (secretsync.reconcile.fairness): namespaces in turn, stores in
-  turn inside a namespace, and no store holds more than `store_cap` workers at once.
+  turn inside a namespace, and no store holds more than `store_cap` workers at once;
+- when a store answers again after failures (a key of it succeeds right after one failed), its
+  other failing keys are retried at once instead of waiting out a backoff that an outage grew
+  to minutes. Each failing key is brought forward once per failure streak, so a key that fails
+  for a reason of its own (a missing remote key) costs one extra try, not a retry loop.
 """
 
 from __future__ import annotations
@@ -59,6 +63,10 @@ class WorkQueue:
         """Keys in flight per store (lane[1]): a ClusterSecretStore's cap spans namespaces."""
         self._again: dict[Key, float] = {}
         self._failures: dict[Key, int] = {}
+        self._failing: dict[Key, str] = {}
+        """Failing keys of a store (lane[1]) not yet brought forward in their failure streak."""
+        self._store_failed: dict[str, bool] = {}
+        """Whether the last key of the store to finish failed."""
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._closed = False
@@ -132,13 +140,33 @@ class WorkQueue:
             if failed:
                 self._failures[key] = self._failures.get(key, 0) + 1
                 retry_after = backoff(self._failures[key])
+                if lane is not None and lane[1] and self._failures[key] == 1:
+                    self._failing[key] = lane[1]
             else:
                 self._failures.pop(key, None)
+                self._failing.pop(key, None)
+            recovered = self._recovered(lane, failed)
             again = self._again.pop(key, None)
         if again is not None:
             self.add(key, max(0.0, again - self._clock()))
         if retry_after is not None:
             self.add(key, retry_after)
+        for other in recovered:
+            self.add(other)
+
+    def _recovered(self, lane: Lane | None, failed: bool) -> list[Key]:
+        """The store's failing keys to retry now, when this success follows a failure on it."""
+        if lane is None or not lane[1]:
+            return []
+        store = lane[1]
+        was_failing = self._store_failed.get(store, False)
+        self._store_failed[store] = failed
+        if failed or not was_failing:
+            return []
+        woken = [k for k, s in self._failing.items() if s == store]
+        for key in woken:
+            del self._failing[key]
+        return woken
 
     def forget(self, key: Key) -> None:
         with self._cond:
@@ -146,6 +174,7 @@ class WorkQueue:
             self._lanes.discard(key)
             self._again.pop(key, None)
             self._failures.pop(key, None)
+            self._failing.pop(key, None)
 
     def close(self) -> None:
         with self._cond:
