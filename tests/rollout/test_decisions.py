@@ -372,3 +372,32 @@ def test_status_record_round_trips_without_data() -> None:
     parsed = record.parse_record("ns", status)
     assert parsed == f.record("why")
     assert record.parse_record("ns", {}) is None
+
+
+def test_the_window_grows_with_each_healthy_wave_and_not_before() -> None:
+    names = [f"w{i:02}" for i in range(50)]
+    f = _flight("shared", names)
+    first = flight.restartable([f], now=1.0, max_concurrent=10)
+    assert len(first) == 10
+    f.patched = set(first)
+    # Nothing healthy yet, or the first wave failing: no more workloads are restarted.
+    assert flight.restartable([f], now=2.0, max_concurrent=10) == {}
+    f.healthy = set(first)  # the first wave came up healthy: twice as many may go now
+    second = flight.restartable([f], now=3.0, max_concurrent=10)
+    assert len(second) == 20
+    f.patched |= set(second)
+    f.healthy |= set(second)
+    third = flight.restartable([f], now=4.0, max_concurrent=10)
+    assert len(third) == 20  # the rest: 50 in three waves
+    # A finished rollout's healthy workloads earn no window for the next one.
+    done = _flight("done", names[:30], phase=record.Phase.SUCCEEDED)
+    done.patched = done.healthy = {Workload(D, "ns", n) for n in names[:30]}
+    assert len(flight.restartable([done, _flight("next", names)], 5.0, 10)) == 10
+
+
+def test_the_window_has_a_ceiling() -> None:
+    names = [f"w{i:03}" for i in range(300)]
+    f = _flight("many", names)
+    f.patched = f.healthy = {Workload(D, "ns", n) for n in names[:200]}
+    assert flight.window([f], 10) == 10 * flight.SLOW_START_CEILING
+    assert len(flight.restartable([f], 1.0, 10)) == 10 * flight.SLOW_START_CEILING
