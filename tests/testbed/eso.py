@@ -20,13 +20,12 @@ import contextlib
 import dataclasses
 import os
 import subprocess
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
 from kubernetes import client
 
-from tests.testbed import binaries, cluster, paths, procs
+from tests.testbed import binaries, cluster, paths, peer, procs
 
 NAME = "external-secrets"
 OURS = paths.REPO_ROOT / "crds"
@@ -55,12 +54,10 @@ class Eso:
     controller_class: str
 
     def log(self) -> str:
-        path = self.folder / "logs" / f"{NAME}.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+        return peer.log(self.folder, NAME)
 
     def metrics(self) -> str:
-        with urllib.request.urlopen(f"{self.metrics_url}/metrics", timeout=5) as resp:  # noqa: S310
-            return str(resp.read().decode())
+        return peer.metrics(self.metrics_url)
 
 
 def binary() -> Path:

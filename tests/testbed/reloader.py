@@ -23,10 +23,9 @@ import fcntl
 import os
 import socket
 import time
-import urllib.request
 from pathlib import Path
 
-from tests.testbed import binaries, paths, procs
+from tests.testbed import binaries, paths, peer, procs
 
 NAME = "reloader"
 PORT = 9090
@@ -48,12 +47,10 @@ class Reloader:
         return self.process.pid
 
     def log(self) -> str:
-        path = self.folder / "logs" / f"{NAME}.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+        return peer.log(self.folder, NAME)
 
     def metrics(self) -> str:
-        with urllib.request.urlopen(f"{self.metrics_url}/metrics", timeout=5) as resp:  # noqa: S310
-            return str(resp.read().decode())
+        return peer.metrics(self.metrics_url)
 
 
 def binary() -> Path:

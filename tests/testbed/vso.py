@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from typing import Any
 import yaml
 from kubernetes import client
 
-from tests.testbed import binaries, cluster, procs
+from tests.testbed import binaries, cluster, peer, procs
 
 NAME = "vault-secrets-operator"
 CRD_FOLDER = "bases"
@@ -52,12 +51,10 @@ class Vso:
         return self.process.pid
 
     def log(self) -> str:
-        path = self.folder / "logs" / f"{NAME}.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+        return peer.log(self.folder, NAME)
 
     def metrics(self) -> str:
-        with urllib.request.urlopen(f"{self.metrics_url}/metrics", timeout=5) as resp:  # noqa: S310
-            return str(resp.read().decode())
+        return peer.metrics(self.metrics_url)
 
 
 def binary() -> Path:
