@@ -9,8 +9,8 @@ request counters; peak RSS from the operator's VmHWM; CPU seconds (user + system
     python bench/operator_bench.py --provider vault --count 1000
     python bench/operator_bench.py --provider vault --count 1000 --profile /tmp/prof
 
-With --profile, py-spy (`pip install py-spy`) records the operator from the first create until
-all are Ready, as a raw collapsed-stack file and a summary of the hottest frames.
+With --profile, py-spy (`pip install py-spy`) records the operator's GIL-holding thread from the
+first create until all are Ready, as a raw collapsed-stack file and a summary of the hottest frames.
 """
 
 from __future__ import annotations
@@ -241,7 +241,9 @@ def _start_profile(pid: int, folder: Path | None) -> subprocess.Popen[bytes] | N
     return subprocess.Popen(
         [
             *(str(py_spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "100"),
-            *("--nonblocking", "-o", str(folder / "operator.raw")),
+            # --gil: only the thread holding the GIL, so the samples are the Python CPU that
+            # workers contend for, not threads blocked in a socket read.
+            *("--nonblocking", "--gil", "-o", str(folder / "operator.raw")),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
