@@ -16,6 +16,7 @@ from pathlib import Path
 import kopf
 
 from secretsync import limits
+from secretsync.api.crds import GROUP, STORAGE_VERSION
 from secretsync.api.unserved import V1ALPHA1
 from secretsync.errors import ConfigError, SecretSyncError
 from secretsync.gitsource.registry import shared_repositories
@@ -265,6 +266,41 @@ def _receiver(settings: OperatorSettings, elector: LeaderElector | None) -> webh
     return receiver
 
 
+def _watch(
+    api: kube_client.ApiClient,
+    settings: OperatorSettings,
+    served: scope.Scope,
+    controller: Controller,
+    stop: threading.Event,
+) -> None:
+    """Our own list-then-watch threads (kube/watch.py) for the kinds with many objects; kopf
+    watches the rest. One per served namespace: with namespaced RBAC a cluster-wide one is
+    forbidden."""
+    managed = f"{MANAGED_LABEL}=true"
+    loops: list[tuple[str, watch.Resource, str, watch.Handler]] = [
+        (
+            "externalsecret",
+            watch.custom(api, GROUP, STORAGE_VERSION, "externalsecrets"),
+            "",
+            controller.on_external_secret,
+        ),
+        ("secret", watch.secrets(api), managed, controller.on_managed_secret),
+    ]
+    if settings.allow_generic_targets:
+        # ConfigMap targets of spec.target.manifest are put back at once when edited, too.
+        loops.append(
+            ("configmap", watch.config_maps(api), managed, controller.on_managed_config_map)
+        )
+    for namespace in served.namespaces or (None,):
+        for name, resource, selector, handler in loops:
+            threading.Thread(
+                target=watch.run,
+                name=f"{name}-watch-{namespace or 'all'}",
+                daemon=True,
+                args=(resource, namespace, selector, handler, stop),
+            ).start()
+
+
 def run(settings: OperatorSettings) -> int:
     logs.configure(settings.log_format, settings.log_level)
     if settings.kubeconfig:
@@ -300,29 +336,7 @@ def run(settings: OperatorSettings) -> int:
     ]
     for worker in workers:
         worker.start()
-    # One watch per served namespace: with namespaced RBAC a cluster-wide one is forbidden.
-    for namespace in served.namespaces or (None,):
-        threading.Thread(
-            target=watch.run,
-            name=f"secret-watch-{namespace or 'all'}",
-            daemon=True,
-            args=(api, namespace, f"{MANAGED_LABEL}=true", controller.on_managed_secret, stop),
-        ).start()
-        if settings.allow_generic_targets:
-            # ConfigMap targets of spec.target.manifest are put back at once when edited, too.
-            threading.Thread(
-                target=watch.run,
-                name=f"configmap-watch-{namespace or 'all'}",
-                daemon=True,
-                args=(
-                    api,
-                    namespace,
-                    f"{MANAGED_LABEL}=true",
-                    controller.on_managed_config_map,
-                    stop,
-                ),
-                kwargs={"resource": "configmaps"},
-            ).start()
+    _watch(api, settings, served, controller, stop)
     health.ready = True
     registry = handlers.build_registry(
         controller, health, settings.kubeconfig, settings.concurrency, served.cluster_kinds
