@@ -9,6 +9,7 @@ secretsync's hierarchy in one place. What to call, and when, is decided in vault
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -55,6 +56,7 @@ class HvacTransport:
         # ~/.netrc credentials on every request (two file checks per secret read). ESO's client
         # reads no .netrc either.
         session.auth = _no_auth
+        _environment_once(session, server)
         # The store's `headers` go with every request, logins included (ESO's AddHeader); a
         # request's own X-Vault-Token / X-Vault-Namespace still win.
         session.headers.update(headers or {})
@@ -97,6 +99,19 @@ class HvacTransport:
 
     def close(self) -> None:
         self._adapter.close()
+
+
+def _environment_once(session: requests.Session, server: str) -> None:
+    """The proxy ($HTTPS_PROXY, $NO_PROXY) and CA bundle ($REQUESTS_CA_BUNDLE) settings of the
+    environment, read once per store client, as Go's ProxyFromEnvironment (ESO's client) reads
+    them once per process. requests would otherwise scan the whole environment on every
+    request: 6.5% of the operator's CPU syncing 1,000 Vault ExternalSecrets (py-spy)."""
+    session.proxies.update(requests.utils.get_environ_proxies(server))
+    if session.verify is True:
+        session.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
+    session.trust_env = False
 
 
 def _no_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
