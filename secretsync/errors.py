@@ -11,7 +11,9 @@
     ├── NotFound           the remote key is absent; drives deletionPolicy
     ├── Retryable          try again with backoff
     │   ├── Unavailable    the source did not answer, or answered 5xx
-    │   └── Throttled      the source asked us to slow down
+    │   ├── Throttled      the source asked us to slow down
+    │   └── Conflict       the object changed, or already exists, since it was read: read it
+    │                      again and retry at once
     └── DecryptionError    permanent; the last good Secret is kept
         └── MacMismatch    the values decrypted but the file's MAC does not match them
 
@@ -101,6 +103,11 @@ class Unavailable(Retryable):
 
 class Throttled(Retryable):
     """The source rate-limited us."""
+
+
+class Conflict(Retryable):
+    """The object changed since we read it, or one we meant to create already exists: read it
+    again and retry at once."""
 
 
 class DecryptionError(SecretSyncError):

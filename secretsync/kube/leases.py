@@ -10,8 +10,15 @@ from typing import Any, cast
 
 from kubernetes import client
 
-from secretsync.errors import AccessDenied, ConfigError, NotFound, SecretSyncError, Unavailable
-from secretsync.kube.client import Conflict, mapped
+from secretsync.errors import (
+    AccessDenied,
+    ConfigError,
+    Conflict,
+    NotFound,
+    SecretSyncError,
+    Unavailable,
+)
+from secretsync.kube.client import mapped
 
 DENIAL_RECHECKS = (1.0, 2.0, 3.0)
 """Seconds between asking again when RBAC refuses the Lease, before giving up on it."""

@@ -15,7 +15,8 @@ from typing import Any
 
 from secretsync.api.objects import ExternalSecret, parse_external_secret
 from secretsync.api.sources import StoreKind
-from secretsync.errors import ConfigError, SecretSyncError, Unsupported
+from secretsync.api.target import CreationPolicy
+from secretsync.errors import ConfigError, Conflict, SecretSyncError, Unsupported
 from secretsync.generators.leases import Action
 from secretsync.reconcile import classes, generic, lease_plan, refresh, status, writes
 from secretsync.reconcile.lease_keeper import Finalizers, Issued, LeaseKeeper, deleting
@@ -33,6 +34,24 @@ _EVENTS = {
     writes.Action.UPDATE: "Updated",
     writes.Action.DELETE: "Deleted",
 }
+
+
+class _Exists(Exception):
+    """A first sync's create found the Secret there: a signal between two methods of
+    Syncer, never raised out of it."""
+
+
+def creates_unread(es: ExternalSecret, raw: Mapping[str, Any], state: refresh.SyncState) -> bool:
+    """Whether this sync may create the target Secret without reading it first: an
+    ExternalSecret nobody has reported on yet (no status at all: not ours, not ESO's before a
+    migration) whose policy creates the Secret. Nearly always it does not exist yet, and the
+    read was one of a first sync's four apiserver requests; when it does exist the create
+    answers Conflict and the sync runs again with a read. Merge needs the Secret as it is."""
+    return (
+        not raw.get("status")
+        and state.refresh_time is None
+        and es.spec.target.creation_policy in (CreationPolicy.OWNER, CreationPolicy.ORPHAN)
+    )
 
 
 def target_state(secret: Mapping[str, Any] | None) -> refresh.TargetState:
@@ -83,9 +102,15 @@ class Syncer:
         if deleting(raw):
             # Nothing is written for an ExternalSecret on its way out; its leases are revoked.
             return self.leases.finalize(raw)
-        return self._sync(raw, source_moved=source_moved)
+        try:
+            return self._sync(raw, source_moved=source_moved)
+        except _Exists:
+            # The Secret taken to be absent exists (someone else's, or ours from before a
+            # restart that lost our status): the sync again, reading it this time.
+            return self._sync(raw, source_moved=source_moved, read=True)
 
-    def _sync(self, raw: Mapping[str, Any], *, source_moved: bool) -> Result:
+    def _sync(self, raw: Mapping[str, Any], *, source_moved: bool, read: bool = False) -> Result:
+        """`read`: read the target Secret even on a first sync (a create found it there)."""
         started = time.monotonic()
         admitted = self._admit(raw)
         if isinstance(admitted, Result):
@@ -101,9 +126,12 @@ class Syncer:
             shell = generic.GenericSync(self, self.targets, self.allow_generic_targets)
             return shell.sync(es, raw, source_moved=source_moved)
         store = es.spec.secret_store_ref.name if es.spec.secret_store_ref else ""
-        existing = self.secrets.get(es.metadata.namespace or "default", es.target_name)
-        now = self.clock()
         state = self.report.last_sync(raw)
+        unread = not read and creates_unread(es, raw, state)
+        existing = (
+            None if unread else self.secrets.get(es.metadata.namespace or "default", es.target_name)
+        )
+        now = self.clock()
         due = refresh.should_refresh(es.spec, es.metadata, state, now, source_moved=source_moved)
         if not due and refresh.secret_valid(target_state(existing), es.spec.target.creation_policy):
             # Between refreshes the leases are renewed; one due for re-issue makes a sync.
@@ -124,6 +152,8 @@ class Syncer:
             return self.report.unsupported(raw, es, exc)
         except SecretSyncError as exc:
             self.leases.discard(raw, issued)
+            if unread and isinstance(exc, Conflict):
+                raise _Exists from exc
             return self.report.failed(raw, es, exc, redact(str(exc)), started, store=store)
         except Exception:
             self.leases.discard(raw, issued)
