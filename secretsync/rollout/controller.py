@@ -39,6 +39,17 @@ def stamp(when: datetime.datetime) -> str:
     return when.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+DEBOUNCE_SECONDS = 0.25
+"""How long a change waits before its first restart, so that the changes of other
+ExternalSecrets read by the same workload (one upstream rotation seen by several) go out in
+the same patch. It is all latency for a lone change: 1 s made rotation to healthy a tie with
+ESO + Reloader, which restarts at once."""
+POLL_SECONDS = 0.5
+"""How often restarted workloads' health is read. Each one found healthy lets the next wave
+go (flight.window), so this is paid once per wave; one GET per unsettled workload (at most
+50) per poll."""
+
+
 class RolloutController:
     def __init__(
         self,
@@ -48,8 +59,8 @@ class RolloutController:
         metrics: RolloutMetrics,
         *,
         max_concurrent: int = 10,
-        debounce_seconds: float = 1.0,
-        poll_seconds: float = 1.0,
+        debounce_seconds: float = DEBOUNCE_SECONDS,
+        poll_seconds: float = POLL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], datetime.datetime] = _now,
     ) -> None:
