@@ -48,8 +48,8 @@ log = logging.getLogger(__name__)
 RENEW_EVERY = 2.0
 """As client-go's retry period: a Lease taken by another replica is seen within this."""
 API_POOL_HEADROOM = 8
-"""Apiserver connections kept beyond one per sync worker, for the Lease renewal, rollouts'
-health checks and the managed-Secret watches, which share the workers' client."""
+"""Apiserver connections kept beyond one per sync worker, for the Lease renewal and rollouts'
+health checks, which share the workers' client (the watches have their own)."""
 
 
 def _lead(elector: LeaderElector, health: telemetry.Health, stop: threading.Event) -> None:
@@ -267,7 +267,6 @@ def _receiver(settings: OperatorSettings, elector: LeaderElector | None) -> webh
 
 
 def _watch(
-    api: kube_client.ApiClient,
     settings: OperatorSettings,
     served: scope.Scope,
     controller: Controller,
@@ -275,7 +274,12 @@ def _watch(
 ) -> None:
     """Our own list-then-watch threads (kube/watch.py) for the kinds with many objects; kopf
     watches the rest. One per served namespace: with namespaced RBAC a cluster-wide one is
-    forbidden."""
+    forbidden. They have a client of their own: each holds a connection for as long as it
+    runs, and a hundred namespaces' watches in the workers' pool would leave the workers
+    opening (and TLS-handshaking) a connection per request."""
+    namespaces = served.namespaces or (None,)
+    per_namespace = 3 if settings.allow_generic_targets else 2
+    api = kube_client.api_client(settings.kubeconfig, pool_size=per_namespace * len(namespaces))
     managed = f"{MANAGED_LABEL}=true"
     loops: list[tuple[str, watch.Resource, str, watch.Handler]] = [
         (
@@ -291,7 +295,7 @@ def _watch(
         loops.append(
             ("configmap", watch.config_maps(api), managed, controller.on_managed_config_map)
         )
-    for namespace in served.namespaces or (None,):
+    for namespace in namespaces:
         for name, resource, selector, handler in loops:
             threading.Thread(
                 target=watch.run,
@@ -336,7 +340,7 @@ def run(settings: OperatorSettings) -> int:
     ]
     for worker in workers:
         worker.start()
-    _watch(api, settings, served, controller, stop)
+    _watch(settings, served, controller, stop)
     health.ready = True
     registry = handlers.build_registry(
         controller, health, settings.kubeconfig, settings.concurrency, served.cluster_kinds
