@@ -1,6 +1,8 @@
 """Kubernetes Events about our objects, aggregated as client-go's recorder does: one Event object
 per (object, type, reason, message), its count and lastTimestamp patched on each repeat.
-Messages must be redacted before they get here.
+Messages must be redacted before they get here. The requests go out raw (kube.client.request):
+the generated client's per-call work, and building the Event as its model, cost more CPU than
+the request.
 
 The Event's name is derived from what it deduplicates on (event_cache.event_name), so after a
 restart, or on a new leader, the first repeat's create answers 409 and the recorder adopts the
@@ -11,15 +13,14 @@ since expired (its --event-ttl, an hour by default) is created again under the s
 from __future__ import annotations
 
 import datetime
-import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from kubernetes import client
 
-from secretsync.errors import NotFound, SecretSyncError
-from secretsync.kube.client import Conflict, mapped, release
+from secretsync.errors import Conflict, NotFound, SecretSyncError
+from secretsync.kube.client import MERGE_PATCH, request, request_json, resource_path
 from secretsync.kube.event_cache import Correlator, Occurrence, Write
 
 COMPONENT = "secretsync"
@@ -43,7 +44,7 @@ class EventRecorder:
         correlator: Correlator | None = None,
         clock: Callable[[], datetime.datetime] = _now,
     ) -> None:
-        self._core = client.CoreV1Api(api)
+        self._api = api
         self._correlator = correlator or Correlator()
         self._clock = clock
 
@@ -104,31 +105,36 @@ class EventRecorder:
 
     def _create(self, involved: Mapping[str, Any], occurrence: Occurrence, write: Write) -> None:
         meta = involved.get("metadata") or {}
-        event = client.CoreV1Event(
-            metadata=client.V1ObjectMeta(name=write.name, namespace=occurrence.namespace),
-            involved_object=client.V1ObjectReference(
-                api_version=involved.get("apiVersion"),
-                kind=occurrence.kind,
-                name=meta.get("name"),
-                namespace=meta.get("namespace"),
-                uid=meta.get("uid"),
-                resource_version=meta.get("resourceVersion"),
-            ),
-            reason=occurrence.reason,
-            message=write.message,
-            type=occurrence.type,
-            source=client.V1EventSource(component=COMPONENT),
-            reporting_component=COMPONENT,
-            first_timestamp=write.first,
-            last_timestamp=write.last,
-            count=write.count,
+        reference = {
+            "apiVersion": involved.get("apiVersion"),
+            "kind": occurrence.kind,
+            "name": meta.get("name"),
+            "namespace": meta.get("namespace"),
+            "uid": meta.get("uid"),
+            "resourceVersion": meta.get("resourceVersion"),
+        }
+        event = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": write.name, "namespace": occurrence.namespace},
+            # Absent, not null, as the client's model left them.
+            "involvedObject": {key: value for key, value in reference.items() if value is not None},
+            "reason": occurrence.reason,
+            "message": write.message,
+            "type": occurrence.type,
+            "source": {"component": COMPONENT},
+            "reportingComponent": COMPONENT,
+            "firstTimestamp": _time(write.first),
+            "lastTimestamp": _time(write.last),
+            "count": write.count,
+        }
+        request(
+            self._api,
+            "POST",
+            _path(occurrence.namespace),
+            what=f"posting event {occurrence.reason}",
+            body=event,
         )
-        with mapped(f"posting event {occurrence.reason}"):
-            release(
-                self._core.create_namespaced_event(
-                    occurrence.namespace, event, _preload_content=False
-                )
-            )
 
     def _patch(self, namespace: str, write: Write) -> None:
         body = {
@@ -137,23 +143,23 @@ class EventRecorder:
             "lastTimestamp": _time(write.last),
             "message": write.message,
         }
-        with mapped(f"updating event {write.name}"):
-            response = self._core.patch_namespaced_event(
-                write.name,
-                namespace,
-                body,
-                _content_type="application/merge-patch+json",
-                _preload_content=False,
-            )
-            release(response)
+        request(
+            self._api,
+            "PATCH",
+            _path(namespace, write.name),
+            what=f"updating event {write.name}",
+            body=body,
+            content_type=MERGE_PATCH,
+        )
 
     def _read(self, namespace: str, name: str) -> dict[str, Any]:
-        with mapped(f"reading event {name}"):
-            response: Any = self._core.read_namespaced_event(
-                name, namespace, _preload_content=False
-            )
-        # The raw HTTP response: exact JSON, no model round trip.
-        return dict(json.loads(response.data))
+        # The object exactly as sent: no model round trip.
+        return request_json(self._api, "GET", _path(namespace, name), what=f"reading event {name}")
+
+
+def _path(namespace: str, name: str | None = None) -> str:
+    collection = ("api", "v1", "namespaces", namespace, "events")
+    return resource_path(*collection, *((name,) if name is not None else ()))
 
 
 def _parse(text: str) -> datetime.datetime:

@@ -9,13 +9,16 @@ from kubernetes import client
 
 from secretsync.api.crds import GROUP, STORAGE_VERSION
 from secretsync.errors import NotFound
-from secretsync.kube.client import mapped
+from secretsync.kube.client import MERGE_PATCH, mapped, request, resource_path
 from secretsync.kube.secrets import FIELD_MANAGER
 
 
 class StatusClient:
+    """Status writes go out raw (kube.client.request): one per sync, and the generated client
+    also parsed the whole object it answers with, which nothing reads."""
+
     def __init__(self, api: client.ApiClient) -> None:
-        self._custom = client.CustomObjectsApi(api)
+        self._api = api
 
     def patch_status(
         self,
@@ -26,23 +29,18 @@ class StatusClient:
         *,
         version: str = STORAGE_VERSION,
     ) -> None:
-        """`version`: v1alpha1 for PushSecrets, which have no v1."""
-        body = {"status": dict(status)}
-        with mapped(f"updating status of {plural} {name}"):
-            if namespace is None:
-                self._custom.patch_cluster_custom_object_status(
-                    GROUP, version, plural, name, body, field_manager=FIELD_MANAGER
-                )
-            else:
-                self._custom.patch_namespaced_custom_object_status(
-                    GROUP,
-                    version,
-                    namespace,
-                    plural,
-                    name,
-                    body,
-                    field_manager=FIELD_MANAGER,
-                )
+        """`version`: v1alpha1 for PushSecrets, which have no v1. A JSON merge patch, as the
+        generated client sends a dict: `status` replaces the fields it names, keeps the rest."""
+        where = ("namespaces", namespace) if namespace is not None else ()
+        request(
+            self._api,
+            "PATCH",
+            resource_path("apis", GROUP, version, *where, plural, name, "status"),
+            what=f"updating status of {plural} {name}",
+            query={"fieldManager": FIELD_MANAGER},
+            body={"status": dict(status)},
+            content_type=MERGE_PATCH,
+        )
 
 
 class FinalizerClient:

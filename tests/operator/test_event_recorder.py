@@ -69,6 +69,18 @@ def test_repeats_keep_one_event_up_to_date_across_restarts_and_expiry(
     assert event.last_timestamp is not None and event.first_timestamp is not None
     assert event.last_timestamp - event.first_timestamp == datetime.timedelta(seconds=28)
     first = event.first_timestamp
+    # Who it is about and who says so, as `kubectl describe` and event consumers read them.
+    reference = event.involved_object
+    assert (
+        reference.api_version,
+        reference.kind,
+        reference.name,
+        reference.namespace,
+        reference.uid,
+        reference.resource_version,
+    ) == ("external-secrets.io/v1", "ExternalSecret", "db", namespace, uid, "1")
+    assert event.source is not None and event.source.component == "secretsync"
+    assert event.reporting_component == "secretsync"
 
     # A restarted operator (nothing in memory) finds the same object and goes on counting.
     EventRecorder(kube_api, clock=clock).record(
