@@ -140,8 +140,9 @@ def release(response: typing.Any) -> None:
 
 def apiserver_message(body: bytes | str | None, fallback: str) -> str:
     """The `message` of the Status object an apiserver answers a failure with, else `fallback`
-    (the HTTP reason). The message names the object and the rule it broke; nothing else of the
-    body is kept, so no field value sent or stored ever reaches an error."""
+    (the HTTP reason). The message names the object and the rule it broke (a 422 quotes the
+    offending name, label or key, never a Secret's values, which the apiserver does not
+    validate); nothing else of the body is kept."""
     with contextlib.suppress(ValueError, TypeError):
         return status_message(json.loads(body or "{}"), fallback)
     return fallback
