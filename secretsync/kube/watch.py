@@ -5,26 +5,23 @@
   (causes, handler invocation, its asyncio queues) was a quarter of the operator's CPU for a
   handler that only puts the object in the cache and queues it.
 
-The generated client's Watch is not used: it json-dumps every event's object and parses it back
-into a model (V1Secret) that nothing reads.
+Lists and watches go through kube.client's raw requests: the generated client's Watch
+json-dumps every event's object and parses it back into a model (V1Secret) that nothing reads.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-from kubernetes.watch.watch import iter_resp_lines
 
-from secretsync.errors import AccessDenied, NotFound, SecretSyncError, Unavailable
-from secretsync.kube.client import mapped
+from secretsync.errors import AccessDenied, NotFound, SecretSyncError
+from secretsync.kube.client import Expired, request_json, resource_path, watch_events
 
 log = logging.getLogger(__name__)
 PAGE = 500
@@ -42,53 +39,32 @@ Handler = Callable[[str, dict[str, Any]], None]
 ObjectKey = tuple[str, str]
 
 
-class Expired(SecretSyncError):
-    """The version to watch from is older than the apiserver keeps (410 Gone): list again."""
-
-
 @dataclasses.dataclass(frozen=True)
 class Resource:
-    """A kind to list and watch: its generated list functions, in a namespace and across all."""
+    """A kind to list and watch: the API client, and the collection's path segments before
+    and after the namespace (`/api/v1` + `/namespaces/<ns>` + `/secrets`)."""
 
+    api: client.ApiClient
     what: str
     """For logs and errors: "managed secrets", "externalsecrets"."""
-    namespaced: Callable[..., Any]
-    everywhere: Callable[..., Any]
+    prefix: tuple[str, ...]
+    plural: str
+
+    def path(self, namespace: str | None) -> str:
+        where = ("namespaces", namespace) if namespace else ()
+        return resource_path(*self.prefix, *where, self.plural)
 
 
 def secrets(api: client.ApiClient) -> Resource:
-    core = client.CoreV1Api(api)
-    return Resource(
-        "managed secrets", core.list_namespaced_secret, core.list_secret_for_all_namespaces
-    )
+    return Resource(api, "managed secrets", ("api", "v1"), "secrets")
 
 
 def config_maps(api: client.ApiClient) -> Resource:
-    core = client.CoreV1Api(api)
-    return Resource(
-        "managed configmaps",
-        core.list_namespaced_config_map,
-        core.list_config_map_for_all_namespaces,
-    )
+    return Resource(api, "managed configmaps", ("api", "v1"), "configmaps")
 
 
 def custom(api: client.ApiClient, group: str, version: str, plural: str) -> Resource:
-    custom_api = client.CustomObjectsApi(api)
-
-    def namespaced(namespace: str, **kwargs: Any) -> Any:
-        return custom_api.list_namespaced_custom_object(group, version, namespace, plural, **kwargs)
-
-    def everywhere(**kwargs: Any) -> Any:
-        return custom_api.list_cluster_custom_object(group, version, plural, **kwargs)
-
-    return Resource(plural, namespaced, everywhere)
-
-
-def _call(resource: Resource, namespace: str | None, **kwargs: Any) -> Any:
-    kwargs["_preload_content"] = False
-    if namespace:
-        return resource.namespaced(namespace, **kwargs)
-    return resource.everywhere(**kwargs)
+    return Resource(api, plural, ("apis", group, version), plural)
 
 
 def key_of(raw: dict[str, Any]) -> ObjectKey:
@@ -112,11 +88,18 @@ def _list(
     token: str | None = None
     listed: set[ObjectKey] = set()
     while True:
-        with mapped(f"listing {resource.what}"):
-            response = _call(
-                resource, namespace, label_selector=selector, limit=PAGE, _continue=token
-            )
-            page = json.loads(response.data)
+        query: dict[str, str | int] = {"limit": PAGE}
+        if selector:
+            query["labelSelector"] = selector
+        if token:
+            query["continue"] = token
+        page = request_json(
+            resource.api,
+            "GET",
+            resource.path(namespace),
+            what=f"listing {resource.what}",
+            query=query,
+        )
         for item in page.get("items") or []:
             listed.add(key_of(item))
             _deliver(handler, "ADDED", item, resource)
@@ -128,43 +111,23 @@ def _list(
 def events(
     resource: Resource, namespace: str | None, selector: str, version: str
 ) -> Iterator[dict[str, Any]]:
-    """One watch from `version` until the apiserver ends it: its events as parsed JSON,
-    BOOKMARKs included. A 410 (in the stream or as the answer) is Expired; a stream that
-    breaks (an apiserver stopping, a connection silent for longer than any watch lasts) is
-    Unavailable."""
-    with mapped(f"watching {resource.what}"):
-        try:
-            response = _call(
-                resource,
-                namespace,
-                label_selector=selector,
-                resource_version=version,
-                watch=True,
-                timeout_seconds=WATCH_SECONDS,
-                allow_watch_bookmarks=True,
-                _request_timeout=(CONNECT_SECONDS, WATCH_SECONDS + SILENCE_SECONDS),
-            )
-        except ApiException as exc:
-            if exc.status == 410:
-                raise Expired(f"watching {resource.what}: version {version} expired") from exc
-            raise
-        try:
-            lines: Iterator[str] = iter_resp_lines(response)  # type: ignore[no-untyped-call]
-            for line in lines:
-                if line and not line.isspace():
-                    yield _checked(json.loads(line), resource, version)
-        finally:
-            response.close()
-            response.release_conn()
-
-
-def _checked(event: dict[str, Any], resource: Resource, version: str) -> dict[str, Any]:
-    if event.get("type") != "ERROR":
-        return event
-    status = event.get("object") or {}
-    if status.get("code") == 410:
-        raise Expired(f"watching {resource.what}: version {version} expired")
-    raise Unavailable(f"watching {resource.what}: {status.get('message') or status.get('reason')}")
+    """One watch from `version` until the apiserver ends it: its events, BOOKMARKs included.
+    Expired (410) means list again; a stream that breaks (an apiserver stopping, a connection
+    silent for longer than any watch lasts) is Unavailable."""
+    query: dict[str, str | int | bool] = {
+        "resourceVersion": version,
+        "timeoutSeconds": WATCH_SECONDS,
+        "allowWatchBookmarks": True,
+    }
+    if selector:
+        query["labelSelector"] = selector
+    return watch_events(
+        resource.api,
+        resource.path(namespace),
+        query,
+        what=f"watching {resource.what}",
+        timeout=(CONNECT_SECONDS, WATCH_SECONDS + SILENCE_SECONDS),
+    )
 
 
 @dataclasses.dataclass

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from secretsync.kube import watch
+from secretsync.kube.client import Expired
 
 LABEL = "watch-loop-test"
 
@@ -51,24 +51,28 @@ class Seen:
 
 
 class Counting:
-    """The real list functions, counting lists and watches; `before_watch` runs before the
-    first watch is opened and may change the version it opens from."""
+    """The loop's real list and watch, counted; `before_watch` runs in place of the first
+    watch's opening and may raise what the apiserver would have answered."""
 
     def __init__(
-        self, core: client.CoreV1Api, before_watch: Callable[[dict[str, Any]], None] | None = None
+        self, monkeypatch: pytest.MonkeyPatch, before_watch: Callable[[], None] | None = None
     ) -> None:
-        self.core, self.before_watch = core, before_watch
+        self.before_watch = before_watch
         self.calls: collections.Counter[str] = collections.Counter()
+        real_list, real_events = watch._list, watch.events
 
-    def namespaced(self, namespace: str, **kwargs: Any) -> Any:
-        kind = "watch" if kwargs.get("watch") else "list"
-        self.calls[kind] += 1
-        if kind == "watch" and self.calls[kind] == 1 and self.before_watch is not None:
-            self.before_watch(kwargs)
-        return self.core.list_namespaced_config_map(namespace, **kwargs)
+        def listing(*args: Any) -> Any:
+            self.calls["list"] += 1
+            return real_list(*args)
 
-    def resource(self) -> watch.Resource:
-        return watch.Resource("test configmaps", self.namespaced, self.namespaced)
+        def watching(*args: Any) -> Any:
+            self.calls["watch"] += 1
+            if self.calls["watch"] == 1 and self.before_watch is not None:
+                self.before_watch()
+            return real_events(*args)
+
+        monkeypatch.setattr(watch, "_list", listing)
+        monkeypatch.setattr(watch, "events", watching)
 
 
 @pytest.fixture
@@ -117,9 +121,9 @@ def test_an_ended_watch_is_resumed_without_listing_again(
 ) -> None:
     monkeypatch.setattr(watch, "WATCH_SECONDS", 1)  # the apiserver ends each watch after 1 s
     core = client.CoreV1Api(kube_api)
-    counting = Counting(core)
+    counting = Counting(monkeypatch)
     seen = Seen()
-    running(counting.resource(), namespace, seen)
+    running(watch.config_maps(kube_api), namespace, seen)
     eventually(lambda: counting.calls["watch"] >= 3)
     core.create_namespaced_config_map(namespace, _config_map("late"))
     eventually(lambda: seen.has("ADDED", "late"))
@@ -128,23 +132,23 @@ def test_an_ended_watch_is_resumed_without_listing_again(
 
 
 def test_an_object_deleted_while_no_watch_was_open_is_handed_over_as_deleted(
-    kube_api: client.ApiClient, namespace: str, running: Any
+    kube_api: client.ApiClient, namespace: str, running: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     core = client.CoreV1Api(kube_api)
     for name in ("kept", "lost"):
         core.create_namespaced_config_map(namespace, _config_map(name))
 
-    def delete_then_expire(kwargs: dict[str, Any]) -> None:
+    def delete_then_expire() -> None:
         # Between the list and the first watch. The watch is then answered 410 Gone, as the
         # apiserver answers a version it no longer keeps (after an etcd compaction, which this
         # bed's apiserver does not do within a test), so the loop must list again; that list
         # is the first the deletion is seen in, and no watch event will ever tell of it.
         core.delete_namespaced_config_map("lost", namespace)
-        raise ApiException(status=410, reason="Gone")
+        raise Expired("watching test configmaps: version expired")
 
-    counting = Counting(core, before_watch=delete_then_expire)
+    counting = Counting(monkeypatch, before_watch=delete_then_expire)
     seen = Seen()
-    running(counting.resource(), namespace, seen)
+    running(watch.config_maps(kube_api), namespace, seen)
     eventually(lambda: seen.has("DELETED", "lost"))
     assert counting.calls["list"] == 2
     assert ("DELETED", "kept") not in seen.events
