@@ -20,6 +20,7 @@ import concurrent.futures
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -317,6 +318,8 @@ def run(provider: str, count: int, concurrency: int, profile: Path | None = None
                 return _measure(testbed, api, operator, store, count, profile=profile)
             finally:
                 operator.stop()
+                if profile is not None:  # its warnings beside the profile they explain
+                    shutil.copy(Path(folder) / "operator.log", profile)
         finally:
             stack.down(state)
 
