@@ -35,12 +35,18 @@ TEXTS = {
 }
 
 
+MANY_MATCHES_BOUND_SECONDS = 5.0
+"""100,000 matches are 100,000 searches and as many Python-level results: 0.5-0.6 s of CPU
+quiet, 1.13 s once in CI on a loaded machine. A search that rescanned from the start at each
+match would be 10^10 steps, hours; 5 s still tells the two apart."""
+
+
 @contextmanager
-def within_cpu_bound() -> Iterator[None]:
+def within_cpu_bound(bound: float = CPU_BOUND_SECONDS) -> Iterator[None]:
     started = time.process_time()
     yield
     used = time.process_time() - started
-    assert used < CPU_BOUND_SECONDS, f"{used:.2f}s of CPU: not linear"
+    assert used < bound, f"{used:.2f}s of CPU: not linear"
 
 
 def _no_transform(template: str, key: str, where: str) -> str:
@@ -130,11 +136,11 @@ def test_the_entry_points_really_match() -> None:
 def test_many_matches_stay_linear() -> None:
     """FindAll and ReplaceAll with a match at every character: one search per match."""
     regexp = goregexp.compile("a|(b)")
-    with within_cpu_bound():
+    with within_cpu_bound(MANY_MATCHES_BOUND_SECONDS):
         assert len(regexp.find_all_string("a" * SIZE, -1)) == SIZE
-    with within_cpu_bound():
+    with within_cpu_bound(MANY_MATCHES_BOUND_SECONDS):
         assert len(regexp.replace_all_string("a" * SIZE, "$1")) == 0
-    with within_cpu_bound():
+    with within_cpu_bound(MANY_MATCHES_BOUND_SECONDS):
         assert len(goregexp.compile("").split("é" * SIZE, -1)) == SIZE
 
 
