@@ -140,9 +140,10 @@ def test_an_object_deleted_while_no_watch_was_open_is_handed_over_as_deleted(
 
     def delete_then_expire() -> None:
         # Between the list and the first watch. The watch is then answered 410 Gone, as the
-        # apiserver answers a version it no longer keeps (after an etcd compaction, which this
-        # bed's apiserver does not do within a test), so the loop must list again; that list
-        # is the first the deletion is seen in, and no watch event will ever tell of it.
+        # apiserver answers a version it no longer keeps (test_raw_requests.py shows the real
+        # answer; here it must come at exactly this moment, and a watch from the list's own
+        # version would replay the deletion), so the loop must list again; that list is the
+        # first the deletion is seen in, and no watch event will ever tell of it.
         core.delete_namespaced_config_map("lost", namespace)
         raise Expired("watching test configmaps: version expired")
 
