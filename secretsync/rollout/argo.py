@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from secretsync.api.rollout import WorkloadKind
+from secretsync.rollout.health import ARGO_WORKLOAD_GENERATION
 from secretsync.rollout.ports import Workloads
 
 KIND = WorkloadKind.ROLLOUT.value
@@ -31,14 +32,27 @@ def workload_ref(raw: Mapping[str, Any]) -> str | None:
 
 
 def resolve(rollout: Mapping[str, Any], deployment: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The Rollout with the Deployment's template and selector, as Argo itself resolves them."""
+    """The Rollout with the Deployment's template and selector, as Argo itself resolves them.
+
+    The Deployment's generation goes into the Rollout's workload-generation annotation, which
+    Argo sets only once its informer sees the Deployment change. Right after our restart the
+    Rollout still carries the old generation, observed and Healthy, and reading that as
+    "rolled out" would call the rollout healthy before Argo had started it.
+    """
     spec = dict(rollout.get("spec") or {})
-    if deployment is not None:
-        borrowed = deployment.get("spec") or {}
-        for field in ("template", "selector"):
-            if field in borrowed:
-                spec[field] = borrowed[field]
-    return {**rollout, "spec": spec}
+    if deployment is None:
+        return {**rollout, "spec": spec}
+    borrowed = deployment.get("spec") or {}
+    for field in ("template", "selector"):
+        if field in borrowed:
+            spec[field] = borrowed[field]
+    meta = dict(rollout.get("metadata") or {})
+    generation = (deployment.get("metadata") or {}).get("generation")
+    if generation is not None:
+        annotations = dict(meta.get("annotations") or {})
+        annotations[ARGO_WORKLOAD_GENERATION] = str(generation)
+        meta["annotations"] = annotations
+    return {**rollout, "metadata": meta, "spec": spec}
 
 
 def resolve_listed(listed: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -255,6 +255,28 @@ def test_a_rollout_borrowing_a_template_is_resolved_and_discovered_in_place_of_t
     assert [(str(s.workload), s.why) for s in chosen] == [("Rollout/web", "discover")]
 
 
+def test_a_borrowing_rollout_waits_until_argo_has_seen_the_deployments_new_generation() -> None:
+    # Right after a restart: Argo's informer has not yet moved the annotation off generation 1.
+    rollout = _argo(
+        generation=1,
+        annotations={health.ARGO_WORKLOAD_GENERATION: "1"},
+        observedGeneration="1",
+        workloadObservedGeneration="1",
+        phase="Healthy",
+    )
+    rollout["spec"] = {"workloadRef": {"kind": "Deployment", "name": "app"}}
+    deployment = {"kind": "Deployment", "metadata": {"name": "app", "generation": 2}, "spec": {}}
+
+    before = health.argo_rollout(argo.resolve(rollout, deployment))
+    seen = {**rollout["status"], "workloadObservedGeneration": "2"}
+    after = health.argo_rollout(argo.resolve({**rollout, "status": seen}, deployment))
+
+    assert before.state is health.State.WAIT
+    assert "referenced workload" in before.message
+    assert after.state is health.State.DONE
+    assert rollout["metadata"]["annotations"][health.ARGO_WORKLOAD_GENERATION] == "1", "a copy"
+
+
 def test_an_explicit_target_on_the_borrowed_deployment_is_still_honoured() -> None:
     listed = argo.resolve_listed([_workload("app", USES), _borrowing("web", "app")])
     rollout = Rollout(targets=(RolloutTarget(kind=D, name="app"),))

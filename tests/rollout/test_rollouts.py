@@ -145,6 +145,9 @@ def test_a_rollout_borrowing_a_deployments_template_rolls_through_that_deploymen
     status = c.read_es(kube_api, namespace, "db")["status"]
     assert status["rollout"]["workloads"] == ["Rollout/web"]
     assert c.template_token(kube_api, namespace, "Deployment", "app") == token
+    seen = WorkloadClient(kube_api).get(namespace, "Rollout", "web")["status"]
+    changed = c.generation(kube_api, namespace, "Deployment", "app")
+    assert seen["workloadObservedGeneration"] == str(changed), "judged on Argo's view of it"
 
     def replaced() -> bool:
         # Healthy can be reported a moment before the old ReplicaSet's pods are deleted.
