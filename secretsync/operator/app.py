@@ -24,6 +24,7 @@ from secretsync.kube import access, watch
 from secretsync.kube import client as kube_client
 from secretsync.kube.children import ChildClient
 from secretsync.kube.credentials import ClusterCredentials
+from secretsync.kube.event_queue import QueuedEventRecorder
 from secretsync.kube.events import EventRecorder
 from secretsync.kube.externalsecrets import FinalizerClient, StatusClient
 from secretsync.kube.leases import LeaderElector, LeaseUnusable
@@ -188,9 +189,11 @@ def _assemble(
     namespaces: tuple[str, ...],
     metrics: telemetry.Metrics,
     health: telemetry.Health,
+    *,
+    events: EventRecorder,
 ) -> tuple[Controller, RolloutController]:
     """The sync loop, the rollout engine and the controller, sharing one API client."""
-    statuses, secrets, events = StatusClient(api), SecretClient(api), EventRecorder(api)
+    statuses, secrets = StatusClient(api), SecretClient(api)
     rollout_metrics = RegistryMetrics()
     metrics.extra.extend(rollout_metrics.families)
     workloads = WorkloadClient(api, namespaces=namespaces)
@@ -331,7 +334,11 @@ def run(settings: OperatorSettings) -> int:
     # Up before the Lease is ours: a standby forwards the pushes it is sent to the leader.
     receiver = _receiver(settings, elector)
     served = _lead_then_scope(api, settings, elector, health, stop)
-    controller, rollouts = _assemble(api, settings, served.namespaces, metrics, health)
+    # Posted by their own thread, off the sync path: an Event is one more round trip per sync.
+    events = QueuedEventRecorder(api)
+    controller, rollouts = _assemble(
+        api, settings, served.namespaces, metrics, health, events=events
+    )
     if receiver is not None:
         receiver.lead(controller.on_push)
     workers = [
@@ -358,6 +365,7 @@ def run(settings: OperatorSettings) -> int:
         controller.queue.close()
         controller.resolver.close()
         rollouts.close()
+        events.close()
         if elector is not None:
             elector.release()
     return 0
