@@ -46,6 +46,9 @@ class OperatorSettings:
 
     default_refresh_interval: str = "1h"
     """For ExternalSecrets whose spec carries no refreshInterval at all."""
+    refresh_time_resolution: str = "0"
+    """How old status.refreshTime may grow before a refresh that changed nothing writes it;
+    "0" writes it on every refresh, as ESO does."""
 
     metrics_address: str = "0.0.0.0:8080"
     """host:port for /metrics, /healthz and /readyz; empty disables the endpoint."""

@@ -103,12 +103,17 @@ def plan(
         for name in operators if "sync" in scenario_names else []:
             runner = _runner(name)
             for setting in runner.SETTINGS:
+                if setting in getattr(runner, "REFRESH_ONLY", ()):
+                    continue
                 if not settings or setting in settings:
                     run = functools.partial(scenarios.sync, runner, name, setting, count)
                     steps.append((f"sync {name} {setting} N={count}", run))
         for name in operators if "refresh" in scenario_names else []:
-            run = functools.partial(scenarios.refresh, _runner(name), name, REFRESH_SETTING, count)
-            steps.append((f"refresh {name} N={count}", run))
+            runner = _runner(name)
+            for setting in getattr(runner, "REFRESH_SETTINGS", (REFRESH_SETTING,)):
+                if not settings or setting in settings:
+                    run = functools.partial(scenarios.refresh, runner, name, setting, count)
+                    steps.append((f"refresh {name} {setting} N={count}", run))
     for name in operators if "rotation" in scenario_names else []:
         run_rotation = functools.partial(scenarios.rotation, _runner(name), name, rounds=3)
         steps.append((f"rotation {name}", run_rotation))

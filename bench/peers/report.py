@@ -34,7 +34,7 @@ TIMES = "\N{MULTIPLICATION SIGN}"
 NONE = "\N{EN DASH}"
 SCENARIO_ORDER = {"sync": 0, "refresh": 1, "rotation": 2}
 OPERATOR_ORDER = {"eso": 0, "secretsync": 1, "vso": 2, "floor": 3}
-SETTING_ORDER = {"default": 0, "16": 1, "16-qps50": 2}
+SETTING_ORDER = {"default": 0, "16": 1, "16-lag": 2, "16-qps50": 3}
 
 
 def reference_setting(setting: str) -> str:

@@ -11,6 +11,7 @@ from tests.operator import harness
 
 NAME = "secretsync"
 KIND = workload.EXTERNAL_SECRET
+EQUAL = ["--concurrency", "16", "--store-concurrency", "16", "--store-qps", "0"]
 SETTINGS = {
     "default": (
         "defaults (--concurrency 32, 16 per store, store QPS 100 / burst 200)",
@@ -18,9 +19,16 @@ SETTINGS = {
     ),
     "16": (
         "--concurrency 16, --store-concurrency 16, --store-qps 0 (no provider limit, as ESO)",
-        ["--concurrency", "16", "--store-concurrency", "16", "--store-qps", "0"],
+        EQUAL,
+    ),
+    "16-lag": (
+        "the same, and --refresh-time-resolution 5m",
+        [*EQUAL, "--refresh-time-resolution", "5m"],
     ),
 }
+REFRESH_ONLY = frozenset({"16-lag"})
+"""Settings only the no-change refresh measures: they change no first sync."""
+REFRESH_SETTINGS = ("16", "16-lag")
 
 install = workload.install_ours
 prepare = workload.prepare_store

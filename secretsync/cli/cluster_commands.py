@@ -60,6 +60,7 @@ def _operator(args: argparse.Namespace) -> int:
         store_qps=args.store_qps,
         store_burst=args.store_burst,
         default_refresh_interval=args.default_refresh_interval,
+        refresh_time_resolution=args.refresh_time_resolution,
         metrics_address=args.metrics_address,
         extended_metric_labels=args.enable_extended_metric_labels,
         log_format=LogFormat(args.log_format),
@@ -153,6 +154,13 @@ def register_operator(subparsers: Any) -> None:
         "--default-refresh-interval",
         default=_env("DEFAULT_REFRESH_INTERVAL", "1h"),
         help="refreshInterval for ExternalSecrets that set none (default: 1h)",
+    )
+    add(
+        "--refresh-time-resolution",
+        default=_env("REFRESH_TIME_RESOLUTION", "0"),
+        help="a refresh that changes nothing writes status.refreshTime only once it is this "
+        "old, so short refreshIntervals cost no status write each; 0 writes it on every "
+        "refresh, as ESO does (default: 0; docs/operator.md)",
     )
     add(
         "--metrics-address",

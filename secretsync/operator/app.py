@@ -6,6 +6,7 @@ if it cannot renew the Lease in time it exits, so two replicas never sync at onc
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import socket
@@ -17,6 +18,7 @@ import kopf
 
 from secretsync import limits
 from secretsync.api.crds import GROUP, STORAGE_VERSION
+from secretsync.api.fields import Duration
 from secretsync.api.unserved import V1ALPHA1
 from secretsync.errors import ConfigError, SecretSyncError
 from secretsync.gitsource.registry import shared_repositories
@@ -191,6 +193,7 @@ def _assemble(
     health: telemetry.Health,
     *,
     events: EventRecorder,
+    refresh_time_resolution: datetime.timedelta,
 ) -> tuple[Controller, RolloutController]:
     """The sync loop, the rollout engine and the controller, sharing one API client."""
     statuses, secrets = StatusClient(api), SecretClient(api)
@@ -216,6 +219,7 @@ def _assemble(
         targets=TargetClient(api),
         allow_generic_targets=settings.allow_generic_targets,
         finalizers=FinalizerClient(api),
+        refresh_time_resolution=refresh_time_resolution,
     )
     controller = Controller(
         state,
@@ -310,6 +314,7 @@ def _watch(
 
 def run(settings: OperatorSettings) -> int:
     logs.configure(settings.log_format, settings.log_level)
+    resolution = Duration.parse(settings.refresh_time_resolution, "--refresh-time-resolution")
     if settings.kubeconfig:
         os.environ["KUBECONFIG"] = settings.kubeconfig  # kopf's login reads it from here
     api = kube_client.api_client(
@@ -337,7 +342,13 @@ def run(settings: OperatorSettings) -> int:
     # Posted by their own thread, off the sync path: an Event is one more round trip per sync.
     events = QueuedEventRecorder(api)
     controller, rollouts = _assemble(
-        api, settings, served.namespaces, metrics, health, events=events
+        api,
+        settings,
+        served.namespaces,
+        metrics,
+        health,
+        events=events,
+        refresh_time_resolution=resolution,
     )
     if receiver is not None:
         receiver.lead(controller.on_push)

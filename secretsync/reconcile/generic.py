@@ -232,7 +232,7 @@ class GenericSync:
             return Result(next_refresh=None)
         namespace = es.metadata.namespace or "default"
         now = self.syncer.clock()
-        state = self.syncer.report.last_sync(raw)
+        state = self.syncer.report.last_sync(raw, es.spec.refresh_interval)
         redact = Redactor(())
         started = time.monotonic()
         try:

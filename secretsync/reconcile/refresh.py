@@ -73,6 +73,26 @@ def should_refresh(
     return due and windows.allowed(spec.sync_windows, now)
 
 
+def restarted(
+    state: SyncState,
+    interval: datetime.timedelta,
+    started: datetime.datetime,
+    resolution: datetime.timedelta,
+) -> SyncState:
+    """The last refresh of an object this process has not synced yet, read from a status whose
+    refreshTime may lag (--refresh-time-resolution, status.lagging). A refresh that changed
+    nothing wrote no refreshTime younger than `resolution`, so one less than `resolution` plus an
+    interval before this process started is no sign of a missed refresh: the object counts as
+    refreshed when the process started, and its next refresh comes at its next grid time
+    (spread.py) instead of at once with every other such object."""
+    last = state.refresh_time
+    if resolution <= datetime.timedelta(0) or last is None or interval <= datetime.timedelta(0):
+        return state
+    if not started - resolution - interval < last <= started:
+        return state
+    return dataclasses.replace(state, refresh_time=started)
+
+
 def seconds_until_due(
     spec: ExternalSecretSpec, state: SyncState, now: datetime.datetime, *, uid: str | None
 ) -> float | None:

@@ -62,6 +62,10 @@ class Reporter:
     metrics: SyncMetrics
     rollouts: Rollouts | None
     clock: Callable[[], datetime.datetime]
+    resolution: datetime.timedelta = datetime.timedelta(0)
+    """--refresh-time-resolution: how old status.refreshTime may grow before a refresh that
+    changed nothing writes it (status.lagging)."""
+    started: datetime.datetime = dataclasses.field(init=False)
     announced: dict[tuple[str, str], tuple[object, object, str]] = dataclasses.field(
         default_factory=dict
     )
@@ -75,19 +79,23 @@ class Reporter:
     a second later): judged from the cached status alone it would be due again, and a generator
     would issue a second credential for one change."""
 
+    def __post_init__(self) -> None:
+        self.started = self.clock()
+
     def forget(self, key: tuple[str, str]) -> None:
         """The ExternalSecret is gone: nothing to remember about it."""
         self.announced.pop(key, None)
         self.synced.pop(key, None)
 
-    def last_sync(self, raw: Mapping[str, Any]) -> refresh.SyncState:
+    def last_sync(self, raw: Mapping[str, Any], interval: datetime.timedelta) -> refresh.SyncState:
         """The last sync: the cached status's, or the one this process recorded since, when the
-        cache does not show it yet (a later sync by another process, a new leader's, wins)."""
+        cache does not show it yet (a later sync by another process, a new leader's, wins).
+        `interval`: the object's refreshInterval, for a status whose refreshTime lags."""
         cached = last_sync(raw)
         meta = raw.get("metadata") or {}
         found = self.synced.get((str(meta.get("namespace")), str(meta.get("name"))))
         if found is None or found[0] != meta.get("uid"):
-            return cached
+            return refresh.restarted(cached, interval, self.started, self.resolution)
         mine = found[1]
         if cached.refresh_time is not None and (
             mine.refresh_time is None or cached.refresh_time > mine.refresh_time
@@ -185,22 +193,28 @@ class Reporter:
         if outcome.reason is not status.Reason.UNSUPPORTED:
             self.announced.pop((str(meta.get("namespace")), str(meta.get("name"))), None)
         current = raw.get("status") or {}
+        now = self.clock()
         new = status.new_status(
             current,
             outcome,
             generation=int(meta.get("generation") or 0),
             synced_version=refresh.synced_version(es.metadata) if es else "",
             target_name=es.target_name if es else str(meta.get("name")),
-            now=self.clock(),
+            now=now,
             fresher=self.rollouts.conditions(raw) if self.rollouts is not None else (),
         )
+        truth = new
+        if outcome.synced and event is None:
+            new = status.lagging(new, current, now, self.resolution)
         if new != status.sync_loop_view(current):
             self.statuses.patch_status(
                 "externalsecrets", meta.get("namespace"), str(meta.get("name")), new
             )
         if outcome.synced:
+            # When it really refreshed, whatever the status was left saying: the due times of
+            # this process follow the refreshes, not the writes.
             key = (str(meta.get("namespace")), str(meta.get("name")))
-            self.synced[key] = (meta.get("uid"), last_sync({"status": new}))
+            self.synced[key] = (meta.get("uid"), last_sync({"status": truth}))
         if event:
             self.events.record(
                 raw, "ExternalSecret", event, outcome.message, warning=not outcome.ready

@@ -96,3 +96,22 @@ def new_status(
         status["refreshTime"] = timestamp(now)
         status["syncedResourceVersion"] = synced_version
     return status
+
+
+def lagging(
+    new: Mapping[str, Any],
+    current: Mapping[str, Any],
+    now: datetime.datetime,
+    resolution: datetime.timedelta,
+) -> dict[str, Any]:
+    """`new`, keeping the refreshTime `current` has when that is younger than `resolution` and
+    is all a patch would change (--refresh-time-resolution): a refresh that found nothing to
+    change then writes nothing. ESO writes refreshTime on every refresh; at a one-minute
+    interval that is a write per object per minute, which etcd keeps for nothing."""
+    written = parse_timestamp(current.get("refreshTime"))
+    if resolution <= datetime.timedelta(0) or written is None or written > now:
+        return dict(new)
+    if now - written >= resolution:
+        return dict(new)
+    kept = {**new, "refreshTime": current.get("refreshTime")}
+    return kept if kept == sync_loop_view(current) else dict(new)

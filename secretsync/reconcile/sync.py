@@ -82,13 +82,22 @@ class Syncer:
     """--unsafe-allow-generic-targets: without it a target.manifest is refused, as in ESO."""
     finalizers: Finalizers | None = None
     """Our finalizer on ExternalSecrets whose leases are revoked on deletion."""
+    refresh_time_resolution: datetime.timedelta = datetime.timedelta(0)
+    """--refresh-time-resolution (Reporter.resolution)."""
     report: Reporter = dataclasses.field(init=False)
     """Status, Events, metrics and logs, shared with the generic-target path."""
     leases: LeaseKeeper = dataclasses.field(init=False)
     """Issued credentials' leases: renewal, revocation (lease_keeper.py)."""
 
     def __post_init__(self) -> None:
-        self.report = Reporter(self.statuses, self.events, self.metrics, self.rollouts, self.clock)
+        self.report = Reporter(
+            self.statuses,
+            self.events,
+            self.metrics,
+            self.rollouts,
+            self.clock,
+            self.refresh_time_resolution,
+        )
         self.leases = LeaseKeeper(
             self.secrets,
             self.events,
@@ -126,7 +135,7 @@ class Syncer:
             shell = generic.GenericSync(self, self.targets, self.allow_generic_targets)
             return shell.sync(es, raw, source_moved=source_moved)
         store = es.spec.secret_store_ref.name if es.spec.secret_store_ref else ""
-        state = self.report.last_sync(raw)
+        state = self.report.last_sync(raw, es.spec.refresh_interval)
         unread = not read and creates_unread(es, raw, state)
         existing = (
             None if unread else self.secrets.get(es.metadata.namespace or "default", es.target_name)

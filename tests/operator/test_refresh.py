@@ -3,8 +3,11 @@ CreatedOnce / OnChange / Periodic, and the force-sync annotation (any annotation
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from tests.operator.harness import Cluster, Operator, eventually
 from tests.operator.manifests import external_secret, unique, vault, vault_store
@@ -77,3 +80,54 @@ def test_refresh_intervals_policies_and_force_sync(
     for name in ("hourly", "on-change"):
         synced = kube.es(name)["status"]["syncedResourceVersion"]
         assert synced.startswith("1-") and synced != before[name], "annotations count, not spec"
+
+
+def test_with_a_refresh_time_resolution_idle_refreshes_write_no_status(
+    kube: Cluster, testbed: stack.Testbed, start_operator: Start
+) -> None:
+    key = unique("lag")
+    bao = vault(testbed)
+    bao.secrets.kv.v2.create_or_update_secret(key, secret={"v": "one"})
+    vault_store(kube, testbed)
+    kube.apply("externalsecrets", external_secret("lagging", key, refreshInterval="1s"))
+    start_operator("--refresh-time-resolution", "1m")
+
+    def value() -> bytes | None:
+        return (kube.data("lagging-secret") or {}).get("v")
+
+    eventually(lambda: value() == b"one", what="the first sync")
+    eventually(lambda: (kube.es("lagging").get("status") or {}).get("refreshTime"), what="status")
+    first = kube.es("lagging")
+    time.sleep(3.5)  # three refreshes that change nothing
+    assert kube.es("lagging")["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+
+    # Still refreshing every second: a change arrives, and that refresh writes refreshTime.
+    bao.secrets.kv.v2.create_or_update_secret(key, secret={"v": "two"})
+    eventually(lambda: value() == b"two", timeout=10, what="the 1s refresh")
+    moved = eventually(
+        lambda: (
+            (es := kube.es("lagging"))["status"]["refreshTime"] != first["status"]["refreshTime"]
+            and es
+        ),
+        timeout=10,
+        what="refreshTime written with the update",
+    )
+    time.sleep(3.5)
+    assert kube.es("lagging")["metadata"]["resourceVersion"] == moved["metadata"]["resourceVersion"]
+
+
+def test_a_refresh_time_resolution_that_is_not_a_duration_is_refused_by_name(
+    operator_kubeconfig: Path,
+) -> None:
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "secretsync", "operator"),
+            *("--kubeconfig", str(operator_kubeconfig), "--refresh-time-resolution", "5 minutes"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "--refresh-time-resolution" in done.stderr and "Traceback" not in done.stderr

@@ -20,6 +20,7 @@ from secretsync.reconcile import refresh, status
 from secretsync.reconcile.report import Reporter, last_sync
 
 NOW = datetime.datetime(2026, 12, 6, 12, 0, 0, tzinfo=datetime.UTC)
+HOUR = datetime.timedelta(hours=1)
 
 
 class Recorder:
@@ -89,7 +90,7 @@ def _reporter(at: datetime.datetime) -> tuple[Reporter, Recorder]:
 
 def _due(reporter: Reporter, raw: dict[str, Any], now: datetime.datetime) -> bool:
     es = parse_external_secret(raw)
-    return refresh.should_refresh(es.spec, es.metadata, reporter.last_sync(raw), now)
+    return refresh.should_refresh(es.spec, es.metadata, reporter.last_sync(raw, HOUR), now)
 
 
 SYNCED = status.Outcome(True, status.Reason.SYNCED, "secret synced", synced=True)
@@ -131,17 +132,17 @@ def test_what_the_cluster_shows_later_wins_and_a_new_object_starts_afresh() -> N
 
     # Another process (a new leader) synced a newer change after ours: its status counts.
     newer = _synced(_raw("4"), later)
-    assert reporter.last_sync(newer) == last_sync(newer)
+    assert reporter.last_sync(newer, HOUR) == last_sync(newer)
     assert not _due(reporter, newer, later)
 
     # Deleted and created again under the same name: nothing remembered applies to it.
     again = {**_raw("2", uid="u-2"), "status": stale["status"]}
-    assert reporter.last_sync(again) == last_sync(again)
+    assert reporter.last_sync(again, HOUR) == last_sync(again)
     assert _due(reporter, again, later)
 
     # Forgotten with the object.
     reporter.forget(("ns", "db"))
-    assert reporter.last_sync(stale) == last_sync(stale)
+    assert reporter.last_sync(stale, HOUR) == last_sync(stale)
 
 
 def test_a_failed_sync_is_not_remembered_as_a_sync() -> None:
