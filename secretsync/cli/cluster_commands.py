@@ -160,7 +160,7 @@ def register_operator(subparsers: Any) -> None:
         default=_env("REFRESH_TIME_RESOLUTION", "0"),
         help="a refresh that changes nothing writes status.refreshTime only once it is this "
         "old, so short refreshIntervals cost no status write each; 0 writes it on every "
-        "refresh, as ESO does (default: 0; docs/operator.md)",
+        "refresh, as ESO does (default: 0; docs/limits.md)",
     )
     add(
         "--metrics-address",

@@ -91,8 +91,7 @@ def stop(folder: Path) -> None:
 
 
 def build_all() -> None:
-    for plugin in ALL:
-        binaries.build(plugin)
+    binaries.build_all(ALL)
 
 
 if __name__ == "__main__":
